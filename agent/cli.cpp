@@ -4,16 +4,37 @@
 
 #include <iostream>
 
+#include "agent/command.hpp"
+
 namespace fieldsync::agent {
+namespace {
+
+constexpr RegisterCommand kCommands[] = {
+    RegisterConfigCommand,
+};
+
+}  // namespace
+
+core::Expected<Config> CommandContext::LoadConfig() const {
+  return agent::LoadConfig(config_path.empty() ? DefaultConfigPath() : config_path);
+}
 
 int Main(int argc, char** argv) {
   CLI::App app{"fieldsync: sensor readings from serial, MQTT and HTTP to PostgreSQL"};
   app.set_version_flag("--version", std::string("fieldsync ") + FIELDSYNC_VERSION);
-  std::string config_path;
-  app.add_option("--config", config_path, "configuration file (TOML)");
+  CommandContext context;
+  app.add_option("--config", context.config_path,
+                 "configuration file (TOML); default $FIELDSYNC_CONFIG, else "
+                 "/etc/fieldsync/fieldsync.toml");
   app.require_subcommand(1);
-  CLI11_PARSE(app, argc, argv);
-  return kExitOk;
+  for (RegisterCommand add : kCommands) add(app, context);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int code = app.exit(e);
+    return code == 0 ? kExitOk : kExitUsage;
+  }
+  return context.exit_code;
 }
 
 }  // namespace fieldsync::agent

@@ -1,0 +1,119 @@
+#pragma once
+// Store: the local SQLite outbox at <state_dir>/fieldsync.db (§3). Readings enter through
+// Commit (grouped, one transaction), leave through OldestPending + DeleteUploaded, and every loss
+// is counted. Not thread-safe: one thread (the agent's event loop or a command) owns a Store.
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/clock.hpp"
+#include "core/expected.hpp"
+#include "core/reading.hpp"
+#include "core/reject_reason.hpp"
+#include "store/store_options.hpp"
+
+namespace fieldsync::store {
+
+class Database;
+
+// One decoded frame: all of its readings are stored, or none (all-or-nothing per frame).
+struct IngestFrame {
+  std::vector<core::Reading> readings;
+};
+
+// What one input hands to Commit: accepted frames plus the counts of what it already rejected.
+struct IngestBatch {
+  std::string input;  // the input's name ("arduino1", "broker", "http", "ingest")
+  std::vector<IngestFrame> frames;
+  std::map<core::RejectReason, std::int64_t> rejected;  // rejections seen before the store
+  std::int64_t duplicates = 0;   // duplicates found before the store (seq resends)
+  std::int64_t frames_lost = 0;  // seq gaps
+  std::int64_t fields_ignored = 0;
+  std::optional<core::TimeUs> last_frame_at;
+};
+
+// Outcome of one Commit, per frame and in total.
+struct CommitResult {
+  std::int64_t accepted = 0;    // readings newly stored
+  std::int64_t duplicates = 0;  // readings dropped as duplicates of stored/late-window ones
+  std::int64_t dropped = 0;     // older pending readings deleted to make room (drop_oldest)
+  std::int64_t refused_frames = 0;  // frames refused with store_full (reject_new)
+  std::vector<bool> frame_stored;   // per frame of the batch: durable (stored or all duplicates)
+};
+
+// The oldest pending readings, for one upload.
+struct UploadBatch {
+  std::vector<std::int64_t> ids;  // local row ids, same order as readings
+  std::vector<core::Reading> readings;
+  std::vector<core::TimeUs> received_at;
+};
+
+// Per-input counters as kept in the store (§9 `inputs`).
+struct InputCounters {
+  std::int64_t frames = 0;
+  std::int64_t readings = 0;
+  std::int64_t duplicates = 0;
+  std::int64_t frames_lost = 0;
+  std::int64_t fields_ignored = 0;
+  std::map<std::string, std::int64_t> rejected;  // reason name -> count
+  std::optional<core::TimeUs> last_frame_at;
+};
+
+struct StoreStats {
+  std::int64_t pending_readings = 0;
+  std::optional<core::TimeUs> oldest_pending_ts;
+  std::int64_t bytes = 0;      // database + WAL on disk
+  std::int64_t max_bytes = 0;  // the max_mb budget
+  std::int64_t dropped = 0;
+  std::int64_t duplicates = 0;
+  std::int64_t late = 0;
+  std::int64_t quarantined = 0;
+  std::int64_t clock_unsynced = 0;
+  std::map<std::string, InputCounters> inputs;
+};
+
+class Store {
+ public:
+  // Opens or creates <state_dir>/fieldsync.db, migrating its schema forward. A store written by
+  // a newer fieldsync is refused (kUnsupported) with both versions in the message.
+  static core::Expected<std::unique_ptr<Store>> Open(const std::string& state_dir,
+                                                     const StoreOptions& options,
+                                                     core::Clock& clock);
+  ~Store();
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+
+  // Stores the batch in one transaction with the configured synchronous mode: when this returns
+  // a value, every frame marked in frame_stored is durable. Duplicates of pending readings are
+  // dropped and counted. When the budget is reached: drop_oldest deletes the oldest pending
+  // readings (counted as dropped); reject_new refuses frames (counted as store_full).
+  core::Expected<CommitResult> Commit(const IngestBatch& batch);
+
+  // Up to `limit` pending readings, oldest first.
+  core::Expected<UploadBatch> OldestPending(std::size_t limit);
+  // Deletes exactly these rows (by id) in one transaction.
+  // Invariant: called only after the remote COMMIT of the same rows returned.
+  core::Status DeleteUploaded(const std::vector<std::int64_t>& ids);
+
+  core::Expected<StoreStats> Stats();
+  const std::string& instance_id() const;
+
+  // Runs inside Commit's transaction with the readings that were newly stored; an error rolls
+  // the whole commit back. Used to maintain aggregates in the same transaction (§4).
+  using CommitHook = std::function<core::Status(Database& db,
+                                                const std::vector<core::Reading>& stored)>;
+  void SetCommitHook(CommitHook hook);
+  Database& database();
+
+ private:
+  Store() = default;
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace fieldsync::store
