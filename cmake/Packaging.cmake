@@ -1,0 +1,38 @@
+# Debian packages through CPack: `cpack -G DEB` in a build tree (amd64, or arm64/armhf when
+# cross-built with a toolchain from toolchains/, which sets FIELDSYNC_DEB_ARCH).
+include(GNUInstallDirs)
+
+install(FILES deploy/fieldsync.service DESTINATION lib/systemd/system)
+install(FILES deploy/fieldsync.example.toml DESTINATION /etc/fieldsync
+        RENAME fieldsync.toml)
+install(FILES README.md deploy/fieldsync.example.toml DESTINATION ${CMAKE_INSTALL_DOCDIR})
+
+if(NOT FIELDSYNC_DEB_ARCH)
+  execute_process(COMMAND dpkg --print-architecture OUTPUT_VARIABLE FIELDSYNC_DEB_ARCH
+                  OUTPUT_STRIP_TRAILING_WHITESPACE ERROR_QUIET)
+endif()
+
+set(CPACK_GENERATOR DEB)
+set(CPACK_PACKAGE_NAME fieldsync)
+set(CPACK_PACKAGE_VERSION ${PROJECT_VERSION})
+set(CPACK_PACKAGE_CONTACT "fieldsync maintainers <fieldsync@localhost>")
+set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "${PROJECT_DESCRIPTION}")
+set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
+set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
+set(CPACK_DEBIAN_PACKAGE_ARCHITECTURE ${FIELDSYNC_DEB_ARCH})
+set(CPACK_DEBIAN_PACKAGE_SECTION net)
+set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
+# Named by hand rather than by dpkg-shlibdeps so that cross builds, whose libraries live in a
+# sysroot, get the same list.
+set(CPACK_DEBIAN_PACKAGE_DEPENDS
+    "libc6 (>= 2.36), libstdc++6 (>= 12), libgcc-s1, libsqlite3-0 (>= 3.37), libpq5 (>= 12), libtomlplusplus3 (>= 3.3), libspdlog1.10, libfmt9, libdate-tz3, libpaho-mqttpp3-1 (>= 1.2), libpaho-mqtt1.3, libsystemd0, tzdata, adduser")
+set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "postgresql-client")
+set(CPACK_DEBIAN_PACKAGE_SUGGESTS "mosquitto")
+set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA
+    ${PROJECT_SOURCE_DIR}/deploy/debian/conffiles
+    ${PROJECT_SOURCE_DIR}/deploy/debian/postinst
+    ${PROJECT_SOURCE_DIR}/deploy/debian/prerm
+    ${PROJECT_SOURCE_DIR}/deploy/debian/postrm)
+set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION TRUE)
+set(CPACK_STRIP_FILES TRUE)
+include(CPack)
