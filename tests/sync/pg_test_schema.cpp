@@ -1,0 +1,49 @@
+#include "tests/sync/pg_test_schema.hpp"
+
+#include <CppUTest/TestHarness.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+
+namespace fieldsync::testing {
+
+std::optional<std::string> TestPgUrl() {
+  const char* url = std::getenv("FIELDSYNC_TEST_PGURL");
+  if (url != nullptr && *url != '\0') return std::string(url);
+  static bool said = false;
+  if (!said) {
+    std::fprintf(stderr, "\nSKIPPED: FIELDSYNC_TEST_PGURL not set\n");
+    said = true;
+  }
+  return std::nullopt;
+}
+
+PgTestSchema::PgTestSchema(std::string url) : url_(std::move(url)) {
+  static std::atomic<int> counter{0};
+  name_ = "fstest_" + std::to_string(getpid()) + "_" + std::to_string(counter++);
+  auto conn = Connect();
+  auto r = conn->Exec("DROP SCHEMA IF EXISTS \"" + name_ + "\" CASCADE");
+  if (!r) FAIL(r.error().message.c_str());
+}
+
+PgTestSchema::~PgTestSchema() {
+  auto conn = sync::PgConnection::Connect(url_, 10);
+  if (conn) (void)(*conn)->Exec("DROP SCHEMA IF EXISTS \"" + name_ + "\" CASCADE");
+}
+
+std::unique_ptr<sync::PgConnection> PgTestSchema::Connect(std::int64_t op_timeout_s) const {
+  auto conn = sync::PgConnection::Connect(url_, op_timeout_s);
+  if (!conn) FAIL(conn.error().message.c_str());
+  return std::move(*conn);
+}
+
+sync::PgResult PgTestSchema::Exec(const std::string& sql) const {
+  auto conn = Connect();
+  auto r = conn->Exec(sql);
+  if (!r) FAIL((sql + ": " + r.error().message).c_str());
+  return std::move(*r);
+}
+
+}  // namespace fieldsync::testing
