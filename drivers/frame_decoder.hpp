@@ -2,6 +2,19 @@
 // FrameDecoder: one frame (a line or a message) to readings, all or nothing (§1, §2).
 // One decoder per input: it owns that input's strictly increasing agent timestamps.
 // Not thread-safe.
+//
+// Decode applies, in this order (the first failure rejects the whole frame):
+//  1. with checksum = nmea, the `*HH` suffix is checked and removed          -> checksum
+//  2. the format parser (json, kv, csv; or the {metric} payload of a topic)  -> parse, bad_value..
+//  3. device = the frame's `device`, else the topic's {device}, else spec.device; missing or not
+//     a valid device name                                                   -> bad_name
+//  4. every metric name is valid (core::IsValidMetric)                       -> bad_name
+//  5. every value is finite before and after calibration (raw*scale+offset) -> bad_value
+//  6. a frame `ts` is on or after 2000-01-01 and, while the clock is synchronised, at most
+//     5 minutes ahead of clock.NowUs()                                      -> bad_ts
+//  7. at least one reading                                                  -> no_readings
+// Accepted frames without `ts` are stamped max(clock.NowUs(), previous stamp + 1 µs): stamps
+// never repeat even when the clock stands still or steps back. Rejected frames consume no stamp.
 
 #include <cstdint>
 #include <map>
@@ -15,44 +28,45 @@
 #include "core/reading.hpp"
 #include "core/reject_reason.hpp"
 #include "drivers/frame_spec.hpp"
+#include "drivers/raw_frame.hpp"      // FrameRejection
+#include "drivers/topic_capture.hpp"  // TopicCapture
 
 namespace fieldsync::drivers {
 
-// What an MQTT topic template captured for this message (empty for other inputs).
-struct TopicCapture {
-  std::optional<std::string> device;
-  std::optional<std::string> metric;  // set: the payload is a bare number or {"value":n,"ts":..}
-};
+// How far ahead of a synchronised clock a device timestamp may be (§1).
+inline constexpr core::TimeUs kMaxFutureSkewUs = 5 * 60 * core::kMicrosPerSecond;
 
 struct DecodedFrame {
   std::string device;
-  std::vector<core::Reading> readings;  // calibrated (scale/offset), validated
+  std::vector<core::Reading> readings;  // calibrated (scale/offset), validated, one ts for all
   std::optional<std::uint32_t> seq;
   std::int64_t fields_ignored = 0;
 };
 
-struct FrameRejection {
-  core::RejectReason reason;
-  std::string detail;  // for the log: what was wrong, the line cut to 200 bytes
-};
-
 struct DecodeResult {
   std::optional<DecodedFrame> frame;        // set when accepted
-  std::optional<FrameRejection> rejection;  // set when rejected
+  std::optional<FrameRejection> rejection;  // set when rejected; excerpt = frame cut to 200 bytes
+
+  bool accepted() const { return frame.has_value(); }
 };
 
 class FrameDecoder {
  public:
-  // `metrics` must outlive the decoder. `trust_unsynced` is [clock] trust_unsynced.
+  // `metrics` (calibration by metric name) and `clock` must outlive the decoder.
+  // `trust_unsynced` is [clock] trust_unsynced: stamps taken while the clock is not synchronised
+  // are then marked kAgent instead of kAgentUnsynced.
   FrameDecoder(FrameSpec spec, const std::map<std::string, core::MetricSpec>& metrics,
                core::Clock& clock, bool trust_unsynced);
 
+  // `topic` is what the input's topic template captured (MQTT), empty otherwise.
   DecodeResult Decode(std::string_view frame, const TopicCapture& topic = {});
 
   const FrameSpec& spec() const { return spec_; }
 
  private:
   core::TimeUs NextAgentStamp();
+  std::optional<FrameRejection> Validate(const RawFrame& raw, const TopicCapture& topic,
+                                         DecodedFrame& out);
 
   FrameSpec spec_;
   const std::map<std::string, core::MetricSpec>& metrics_;
