@@ -39,9 +39,9 @@ struct IngestBatch {
 
 // Outcome of one Commit, per frame and in total.
 struct CommitResult {
-  std::int64_t accepted = 0;    // readings newly stored
-  std::int64_t duplicates = 0;  // readings dropped as duplicates of stored/late-window ones
-  std::int64_t dropped = 0;     // older pending readings deleted to make room (drop_oldest)
+  std::int64_t accepted = 0;        // readings newly stored
+  std::int64_t duplicates = 0;      // readings dropped as duplicates of stored/late-window ones
+  std::int64_t dropped = 0;         // older pending readings deleted to make room (drop_oldest)
   std::int64_t refused_frames = 0;  // frames refused with store_full (reject_new)
   std::vector<bool> frame_stored;   // per frame of the batch: durable (stored or all duplicates)
 };
@@ -94,9 +94,10 @@ class Store {
   // readings (counted as dropped); reject_new refuses frames (counted as store_full).
   core::Expected<CommitResult> Commit(const IngestBatch& batch);
 
-  // Up to `limit` pending readings, oldest first.
+  // Up to `limit` pending readings, oldest first (in insertion order).
   core::Expected<UploadBatch> OldestPending(std::size_t limit);
-  // Deletes exactly these rows (by id) in one transaction.
+  // Deletes exactly these rows (by id) in one transaction; ids no longer present (dropped to
+  // make room meanwhile) are skipped. Never deletes by range.
   // Invariant: called only after the remote COMMIT of the same rows returned.
   core::Status DeleteUploaded(const std::vector<std::int64_t>& ids);
 
@@ -105,14 +106,25 @@ class Store {
 
   // Runs inside Commit's transaction with the readings that were newly stored; an error rolls
   // the whole commit back. Used to maintain aggregates in the same transaction (§4).
-  using CommitHook = std::function<core::Status(Database& db,
-                                                const std::vector<core::Reading>& stored)>;
+  using CommitHook =
+      std::function<core::Status(Database& db, const std::vector<core::Reading>& stored)>;
   void SetCommitHook(CommitHook hook);
+
+  // Runs inside Commit's transaction for each reading before it is stored; true means the
+  // reading duplicates one the store keeps outside the outbox (the late window, §4) and is
+  // dropped and counted as a duplicate. An error rolls the whole commit back.
+  using DuplicateFilter =
+      std::function<core::Expected<bool>(Database& db, const core::Reading& reading)>;
+  void SetDuplicateFilter(DuplicateFilter filter);
+
+  // The connection, for code that keeps its own tables in the same store (aggregates). Its
+  // writes outside Commit must use their own Transaction.
   Database& database();
+
+  struct Impl;  // private to the store's sources (store/store_impl.hpp)
 
  private:
   Store() = default;
-  struct Impl;
   std::unique_ptr<Impl> impl_;
 };
 

@@ -1,0 +1,297 @@
+// The write path of the store: grouped commits, dedupe, the budget and disk-full handling.
+
+#include <algorithm>
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "store/counters.hpp"
+#include "store/store_impl.hpp"
+
+namespace fieldsync::store {
+namespace {
+
+constexpr const char* kInsertReading =
+    "INSERT INTO readings(series_id, ts, value, ts_source, received_at) "
+    "VALUES(?1, ?2, ?3, ?4, ?5) ON CONFLICT(series_id, ts) DO NOTHING";
+
+InputCounterDelta DeltaFromBatch(const IngestBatch& batch) {
+  InputCounterDelta delta;
+  delta.duplicates = batch.duplicates;
+  delta.frames_lost = batch.frames_lost;
+  delta.fields_ignored = batch.fields_ignored;
+  delta.last_frame_at = batch.last_frame_at;
+  for (const auto& [reason, n] : batch.rejected) delta.rejected[std::string(ToString(reason))] += n;
+  return delta;
+}
+
+const std::string& StoreFullName() {
+  static const std::string kName(ToString(core::RejectReason::kStoreFull));
+  return kName;
+}
+
+// Clears the series interned by a transaction that did not commit.
+class SeriesRollbackGuard {
+ public:
+  explicit SeriesRollbackGuard(Store::Impl& impl) : impl_(impl) {}
+  ~SeriesRollbackGuard() {
+    if (!committed_) impl_.ForgetSeriesSince(0);
+    impl_.new_series.clear();
+  }
+  SeriesRollbackGuard(const SeriesRollbackGuard&) = delete;
+  SeriesRollbackGuard& operator=(const SeriesRollbackGuard&) = delete;
+  void Committed() { committed_ = true; }
+
+ private:
+  Store::Impl& impl_;
+  bool committed_ = false;
+};
+
+}  // namespace
+
+core::Status Store::Impl::SetPageLimit(std::int64_t pages) {
+  // The value is an integer we computed; PRAGMA arguments cannot be bound.
+  core::Expected<CachedStatement> pragma =
+      db->Cached("PRAGMA max_page_count = " + std::to_string(pages));
+  if (!pragma) return pragma.error();
+  return (*pragma)->Run();
+}
+
+core::Expected<std::int64_t> Store::Impl::SeriesId(const core::Reading& reading) {
+  std::string key = reading.device + '\n' + reading.metric;
+  if (auto it = series_ids.find(key); it != series_ids.end()) return it->second;
+  core::Expected<CachedStatement> find =
+      db->Cached("SELECT id FROM series WHERE device = ?1 AND metric = ?2");
+  if (!find) return find.error();
+  core::Status status = (*find)->Bind(1, reading.device);
+  if (status) status = (*find)->Bind(2, reading.metric);
+  if (!status) return status.error();
+  core::Expected<bool> row = (*find)->Step();
+  if (!row) return row.error().Wrap("look up series " + reading.device + "/" + reading.metric);
+  std::int64_t id = 0;
+  if (*row) {
+    id = (*find)->ColumnInt64(0);
+  } else {
+    core::Expected<CachedStatement> insert =
+        db->Cached("INSERT INTO series(device, metric) VALUES(?1, ?2)");
+    if (!insert) return insert.error();
+    status = (*insert)->Bind(1, reading.device);
+    if (status) status = (*insert)->Bind(2, reading.metric);
+    if (status) status = (*insert)->Run();
+    if (!status) return status.error().Wrap("add series " + reading.device + "/" + reading.metric);
+    id = db->last_insert_rowid();
+    new_series.push_back(key);
+  }
+  series_ids.emplace(std::move(key), id);
+  return id;
+}
+
+void Store::Impl::ForgetSeriesSince(std::size_t mark) {
+  for (std::size_t i = mark; i < new_series.size(); ++i) series_ids.erase(new_series[i]);
+  new_series.resize(std::min(mark, new_series.size()));
+}
+
+core::Expected<std::int64_t> Store::Impl::DropOldest(std::int64_t max_id, std::int64_t count) {
+  // Deleting may need a page or two of its own (b-tree rebalancing, freelist trunks): allow the
+  // reserve for the duration.
+  core::Status status = SetPageLimit(budget.hard_limit_pages);
+  if (!status) return status.error();
+  core::Expected<CachedStatement> drop = db->Cached(
+      "DELETE FROM readings WHERE id IN "
+      "(SELECT id FROM readings WHERE id <= ?1 ORDER BY id LIMIT ?2)");
+  if (!drop) return drop.error();
+  status = (*drop)->Bind(1, max_id);
+  if (status) status = (*drop)->Bind(2, count);
+  if (status) status = (*drop)->Run();
+  if (!status) return status.error().Wrap("drop oldest readings");
+  std::int64_t dropped = db->changes();
+  status = AddGlobalCounter(*db, kDroppedCounter, dropped);
+  if (!status) return status.error();
+  return dropped;
+}
+
+void Store::Impl::CheckpointForRoom() {
+  // Failure here changes nothing (the WAL keeps every committed frame); the next attempt tells.
+  (void)wal->Truncate();
+  (void)wal->AdaptToFreeSpace();
+}
+
+void Store::Impl::MaybeRetakeReserve() {
+  if (reserve.held()) return;
+  core::TimeUs now = clock->NowUs();
+  if (now < reserve_retry_at) return;
+  if (!reserve.Take()) {
+    reserve_retry_at = now + 10 * core::kMicrosPerSecond;
+    return;
+  }
+  (void)wal->AdaptToFreeSpace();  // space came back: the WAL may have more again
+}
+
+core::Expected<CommitResult> Store::Impl::CommitOnce(const IngestBatch& batch) {
+  CommitResult result;
+  result.frame_stored.assign(batch.frames.size(), false);
+  InputCounterDelta delta = DeltaFromBatch(batch);
+  std::vector<core::Reading> stored;
+  std::int64_t unsynced = 0;
+  core::TimeUs received_at = clock->NowUs();
+
+  SeriesRollbackGuard series_guard(*this);
+  core::Expected<Transaction> txn = Transaction::Begin(*db);
+  if (!txn) return txn.error().Wrap("begin commit");
+  // Restored to the hard limit on every exit so that other writers (deletes) keep the reserve.
+  struct LimitRestore {
+    Impl& impl;
+    ~LimitRestore() { (void)impl.SetPageLimit(impl.budget.hard_limit_pages); }
+  } limit_restore{*this};
+  core::Status status = SetPageLimit(budget.insert_limit_pages);
+  if (!status) return status.error();
+  // Rows at or below this id were pending before the batch; only those may be dropped for room.
+  core::Expected<std::optional<std::int64_t>> last_id =
+      db->QueryInt64("SELECT max(id) FROM readings");
+  if (!last_id) return last_id.error();
+  std::int64_t droppable_max_id = last_id->value_or(0);
+
+  for (std::size_t f = 0; f < batch.frames.size(); ++f) {
+    const IngestFrame& frame = batch.frames[f];
+    while (true) {
+      std::size_t series_mark = new_series.size();
+      std::size_t stored_mark = stored.size();
+      std::int64_t accepted = 0;
+      std::int64_t duplicates = 0;
+      core::Expected<Savepoint> savepoint = Savepoint::Begin(*db);
+      if (!savepoint) return savepoint.error();
+      status = core::Ok();
+      for (const core::Reading& reading : frame.readings) {
+        core::Expected<std::int64_t> series = SeriesId(reading);
+        if (!series) {
+          status = series.error();
+          break;
+        }
+        if (duplicate_filter) {
+          core::Expected<bool> known = duplicate_filter(*db, reading);
+          if (!known) {
+            status = known.error();
+            break;
+          }
+          if (*known) {
+            ++duplicates;
+            continue;
+          }
+        }
+        core::Expected<CachedStatement> insert = db->Cached(kInsertReading);
+        if (!insert) return insert.error();
+        status = (*insert)->Bind(1, *series);
+        if (status) status = (*insert)->Bind(2, reading.ts);
+        if (status) status = (*insert)->Bind(3, reading.value);
+        if (status) status = (*insert)->Bind(4, static_cast<std::int64_t>(reading.ts_source));
+        if (status) status = (*insert)->Bind(5, received_at);
+        if (status) status = (*insert)->Run();
+        if (!status) break;
+        if (db->changes() == 1) {
+          ++accepted;
+          stored.push_back(reading);
+        } else {
+          ++duplicates;  // (device, metric, ts) already pending, or earlier in this batch
+        }
+      }
+      if (status) {
+        status = savepoint->Release();
+        if (!status) return status.error();
+        result.frame_stored[f] = true;
+        result.accepted += accepted;
+        result.duplicates += duplicates;
+        ++delta.frames;
+        break;
+      }
+      savepoint->Rollback();
+      stored.resize(stored_mark);
+      ForgetSeriesSince(series_mark);
+      // Anything but a full store, or a failure that took the whole transaction with it, is
+      // for the caller (or the disk-full handling in Store::Commit).
+      if (status.error().code != core::Errc::kFull || db->autocommit()) return status.error();
+      if (options.on_full == OnFull::kDropOldest) {
+        core::Expected<std::int64_t> dropped = DropOldest(droppable_max_id, kDropChunk);
+        if (!dropped) return dropped.error();
+        status = SetPageLimit(budget.insert_limit_pages);
+        if (!status) return status.error();
+        if (*dropped > 0) {
+          result.dropped += *dropped;
+          continue;  // retry the frame with the room just made
+        }
+      }
+      ++result.refused_frames;
+      ++delta.rejected[StoreFullName()];
+      break;
+    }
+  }
+
+  for (const core::Reading& reading : stored) {
+    if (reading.ts_source == core::TsSource::kAgentUnsynced) ++unsynced;
+  }
+  delta.readings = result.accepted;
+  delta.duplicates += result.duplicates;
+  status = AddInputCounters(*db, batch.input, delta);
+  if (status) status = AddGlobalCounter(*db, kClockUnsyncedCounter, unsynced);
+  if (status && hook) status = hook(*db, stored);
+  if (status) status = txn->Commit();
+  if (!status) return status.error();
+  series_guard.Committed();
+  return result;
+}
+
+core::Expected<CommitResult> Store::Impl::RefuseBatch(const IngestBatch& batch) {
+  CommitResult result;
+  result.frame_stored.assign(batch.frames.size(), false);
+  result.refused_frames = static_cast<std::int64_t>(batch.frames.size());
+  InputCounterDelta delta = DeltaFromBatch(batch);
+  delta.rejected[StoreFullName()] += result.refused_frames;
+  core::Expected<Transaction> txn = Transaction::Begin(*db);
+  if (!txn) return txn.error();
+  core::Status status = AddInputCounters(*db, batch.input, delta);
+  if (status) status = txn->Commit();
+  if (!status) return status.error();
+  return result;
+}
+
+core::Expected<CommitResult> Store::Commit(const IngestBatch& batch) {
+  Impl& impl = *impl_;
+  impl.MaybeRetakeReserve();
+  std::int64_t dropped_between_attempts = 0;
+  for (int attempt = 0;; ++attempt) {
+    core::Expected<CommitResult> result = impl.CommitOnce(batch);
+    if (result) {
+      result->dropped += dropped_between_attempts;
+      return result;
+    }
+    // The budget is normally absorbed frame by frame inside CommitOnce. What arrives here as
+    // kFull is a full disk (or a full store met by the commit hook or at COMMIT): SQLite rolled
+    // the batch back and nothing of it was written. Free the reserve so the next transaction can
+    // write its WAL frames, make room or refuse, and say so in the counters.
+    if (result.error().code != core::Errc::kFull) return result.error().Wrap("commit batch");
+    impl.reserve.Release();
+    impl.CheckpointForRoom();
+    if (impl.options.on_full == OnFull::kDropOldest && attempt < kMaxFullRetries) {
+      std::int64_t readings = 0;
+      for (const IngestFrame& frame : batch.frames) {
+        readings += static_cast<std::int64_t>(frame.readings.size());
+      }
+      core::Expected<Transaction> txn = Transaction::Begin(*impl.db);
+      if (!txn) return txn.error().Wrap("make room in a full store");
+      core::Expected<std::int64_t> dropped =
+          impl.DropOldest(INT64_MAX, std::max(kDropChunk, readings));
+      core::Status status = dropped ? txn->Commit() : core::Status(dropped.error());
+      if (!status) return status.error().Wrap("make room in a full store");
+      if (*dropped > 0) {
+        dropped_between_attempts += *dropped;
+        continue;
+      }
+    }
+    core::Expected<CommitResult> refused = impl.RefuseBatch(batch);
+    if (!refused) return result.error().Wrap("commit batch (store full, refusal not recorded)");
+    refused->dropped += dropped_between_attempts;
+    return refused;
+  }
+}
+
+}  // namespace fieldsync::store

@@ -1,0 +1,33 @@
+#pragma once
+// DiskReserve: a file of preallocated space next to the database, given back to the file system
+// when the disk is full so that the store can still write the WAL frames of the transaction that
+// deletes readings (or records what was refused), and taken again once space is available.
+// Not thread-safe; owned by the Store.
+
+#include <cstdint>
+#include <string>
+#include <utility>
+
+#include "core/expected.hpp"
+
+namespace fieldsync::store {
+
+class DiskReserve {
+ public:
+  DiskReserve(std::string path, std::int64_t bytes) : path_(std::move(path)), bytes_(bytes) {}
+
+  // Makes sure the reserve file exists with its full size. Fails with kFull when the disk has
+  // no room for it (the reserve then stays released; try again later).
+  core::Status Take();
+  // Deletes the reserve file, freeing its space. Returns whether there was anything to free.
+  bool Release();
+  bool held() const { return held_; }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+  std::int64_t bytes_;
+  bool held_ = false;
+};
+
+}  // namespace fieldsync::store

@@ -1,0 +1,99 @@
+#include "store/schema.hpp"
+
+#include <array>
+
+namespace fieldsync::store {
+namespace {
+
+// Version 1.
+// - series interns (device, metric) so that a reading row carries a small integer instead of
+//   two strings: less to write per reading, which matters on SD cards and eMMC.
+// - readings is the outbox: a row is pending until DeleteUploaded removes it. id is the rowid,
+//   so id order is insertion order and "oldest pending" needs no extra index. The only index is
+//   the dedupe key (series_id, ts), which also serves per-series minimum-ts lookups.
+// - counters are kept in the store so that status after a restart still shows every loss.
+constexpr const char* kSchemaV1 = R"sql(
+CREATE TABLE meta(
+  key   TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE series(
+  id     INTEGER PRIMARY KEY,
+  device TEXT NOT NULL,
+  metric TEXT NOT NULL,
+  UNIQUE(device, metric)
+);
+CREATE TABLE readings(
+  id          INTEGER PRIMARY KEY,
+  series_id   INTEGER NOT NULL,
+  ts          INTEGER NOT NULL,
+  value       REAL NOT NULL,
+  ts_source   INTEGER NOT NULL,
+  received_at INTEGER NOT NULL
+);
+CREATE UNIQUE INDEX readings_key ON readings(series_id, ts);
+CREATE TABLE input_counters(
+  input          TEXT PRIMARY KEY,
+  frames         INTEGER NOT NULL DEFAULT 0,
+  readings       INTEGER NOT NULL DEFAULT 0,
+  duplicates     INTEGER NOT NULL DEFAULT 0,
+  frames_lost    INTEGER NOT NULL DEFAULT 0,
+  fields_ignored INTEGER NOT NULL DEFAULT 0,
+  last_frame_at  INTEGER
+) WITHOUT ROWID;
+CREATE TABLE input_rejections(
+  input  TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  n      INTEGER NOT NULL,
+  PRIMARY KEY(input, reason)
+) WITHOUT ROWID;
+CREATE TABLE counters(
+  name TEXT PRIMARY KEY,
+  n    INTEGER NOT NULL
+) WITHOUT ROWID;
+INSERT INTO counters(name, n) VALUES
+  ('dropped', 0), ('late', 0), ('quarantined', 0), ('clock_unsynced', 0);
+)sql";
+
+const std::array<Migration, 1> kMigrations = {{
+    {1, kSchemaV1},
+}};
+
+}  // namespace
+
+std::span<const Migration> StoreMigrations() { return kMigrations; }
+
+core::Expected<std::int64_t> SchemaVersion(Database& db) {
+  core::Expected<std::optional<std::int64_t>> version = db.QueryInt64("PRAGMA user_version");
+  if (!version) return version.error();
+  return version->value_or(0);
+}
+
+core::Status MigrateSchema(Database& db, std::span<const Migration> migrations) {
+  core::Expected<std::int64_t> current = SchemaVersion(db);
+  if (!current) return current.error().Wrap("read schema version of " + db.path());
+  std::int64_t latest = migrations.empty() ? 0 : migrations.back().version;
+  if (*current > latest) {
+    return core::MakeError(
+        core::Errc::kUnsupported,
+        "store " + db.path() + " has schema version " + std::to_string(*current) +
+            ", newer than the version " + std::to_string(latest) +
+            " this fieldsync supports; upgrade fieldsync or move the store away");
+  }
+  for (const Migration& step : migrations) {
+    if (step.version <= *current) continue;
+    core::Expected<Transaction> txn = Transaction::Begin(db);
+    if (!txn) return txn.error().Wrap("migrate store to version " + std::to_string(step.version));
+    // user_version cannot be bound as a parameter; the value is an integer we formatted.
+    core::Status status =
+        db.Exec(step.sql + ";\nPRAGMA user_version = " + std::to_string(step.version) + ";");
+    if (status) status = txn->Commit();
+    if (!status) {
+      return status.error().Wrap("migrate store " + db.path() + " to version " +
+                                 std::to_string(step.version));
+    }
+  }
+  return core::Ok();
+}
+
+}  // namespace fieldsync::store

@@ -1,0 +1,232 @@
+// Opening the store, reading from it and deleting uploaded readings. The write path of ingest
+// is in commit.cpp.
+
+#include "store/store.hpp"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <utility>
+
+#include "store/counters.hpp"
+#include "store/instance_id.hpp"
+#include "store/schema.hpp"
+#include "store/store_impl.hpp"
+
+namespace fieldsync::store {
+namespace {
+
+constexpr int kBusyTimeoutMs = 5000;
+constexpr std::int64_t kMaxReserveBytes = 256 * 1024;
+
+std::int64_t FileSize(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0 ? static_cast<std::int64_t>(st.st_size) : 0;
+}
+
+core::Status EnsureDirectory(const std::string& dir) {
+  if (::mkdir(dir.c_str(), 0700) == 0 || errno == EEXIST) return core::Ok();
+  int err = errno;
+  return core::MakeError(core::Errc::kIo,
+                         "create state directory " + dir + ": " + std::strerror(err));
+}
+
+// Connection settings; applied on every open because SQLite does not persist them (except WAL).
+core::Status Configure(Database& db, const StoreOptions& options) {
+  if (int rc = sqlite3_busy_timeout(db.handle(), kBusyTimeoutMs); rc != SQLITE_OK) {
+    return SqliteError(db.handle(), rc, "set busy_timeout");
+  }
+  core::Expected<std::optional<std::string>> mode = db.QueryText("PRAGMA journal_mode = WAL");
+  if (!mode) return mode.error().Wrap("enable WAL on " + db.path());
+  if (mode->value_or("") != "wal") {
+    return core::MakeError(core::Errc::kIo, "enable WAL on " + db.path() + ": journal_mode is " +
+                                                mode->value_or("unknown"));
+  }
+  // secure_delete (on in Debian's build) would zero freed content: extra writes for nothing here.
+  return db.Exec(std::string("PRAGMA synchronous = ") +
+                 (options.synchronous == Synchronous::kFull ? "FULL" : "NORMAL") +
+                 "; PRAGMA secure_delete = OFF; PRAGMA temp_store = MEMORY;");
+}
+
+core::Expected<std::string> LoadOrCreateInstanceId(Database& db) {
+  core::Expected<std::optional<std::string>> existing =
+      db.QueryText("SELECT value FROM meta WHERE key = 'instance_id'");
+  if (!existing) return existing.error();
+  if (*existing) return **existing;
+  core::Expected<std::string> id = NewInstanceId();
+  if (!id) return id.error();
+  core::Expected<Transaction> txn = Transaction::Begin(db);
+  if (!txn) return txn.error();
+  core::Expected<Statement> insert =
+      db.Prepare("INSERT INTO meta(key, value) VALUES('instance_id', ?1)");
+  if (!insert) return insert.error();
+  core::Status status = insert->Bind(1, *id);
+  if (status) status = insert->Run();
+  if (status) status = txn->Commit();
+  if (!status) return status.error();
+  return id;
+}
+
+}  // namespace
+
+core::Expected<std::unique_ptr<Store>> Store::Open(const std::string& state_dir,
+                                                   const StoreOptions& options,
+                                                   core::Clock& clock) {
+  if (options.max_mb < 1) {
+    return core::MakeError(core::Errc::kInvalidArgument, "store max_mb must be at least 1, got " +
+                                                             std::to_string(options.max_mb));
+  }
+  core::Status status = EnsureDirectory(state_dir);
+  if (!status) return status.error();
+  std::string db_path = state_dir + "/fieldsync.db";
+  StoreBudget budget = ComputeBudget(options.max_mb, 4096);
+  auto impl = std::make_unique<Impl>(clock, db_path + "-reserve",
+                                     std::min(kMaxReserveBytes, budget.max_bytes / 8));
+  impl->options = options;
+  impl->db_path = db_path;
+
+  core::Expected<std::unique_ptr<Database>> db = Database::Open(db_path);
+  if (!db) return db.error();
+  impl->db = std::move(*db);
+  Database& conn = *impl->db;
+
+  // Refuse a newer store before changing anything in it.
+  core::Expected<std::int64_t> version = SchemaVersion(conn);
+  if (!version) return version.error().Wrap("open store " + db_path);
+  if (*version > kSchemaVersion) return MigrateSchema(conn, StoreMigrations()).error();
+
+  status = conn.Exec("PRAGMA page_size = 4096");  // only takes effect on a fresh file
+  if (status) status = Configure(conn, options);
+  if (status) status = MigrateSchema(conn, StoreMigrations());
+  if (!status) return status.error().Wrap("open store " + db_path);
+
+  core::Expected<std::optional<std::int64_t>> page_size = conn.QueryInt64("PRAGMA page_size");
+  if (!page_size) return page_size.error();
+  std::int64_t bytes_per_page = page_size->value_or(4096);
+  impl->budget = ComputeBudget(options.max_mb, bytes_per_page);
+  // The value is an integer we computed; PRAGMA arguments cannot be bound.
+  status = conn.Exec("PRAGMA max_page_count = " + std::to_string(impl->budget.hard_limit_pages));
+  if (status) {
+    impl->wal = std::make_unique<WalLimit>(conn, state_dir, impl->budget.wal_pages, bytes_per_page);
+    status = impl->wal->Install();
+  }
+  if (!status) return status.error().Wrap("apply max_mb to " + db_path);
+
+  core::Expected<std::string> instance_id = LoadOrCreateInstanceId(conn);
+  if (!instance_id) return instance_id.error().Wrap("instance_id of " + db_path);
+  impl->instance_id = std::move(*instance_id);
+  impl->MaybeRetakeReserve();  // a disk already full leaves it released; retried on commits
+
+  std::unique_ptr<Store> store(new Store());
+  store->impl_ = std::move(impl);
+  return store;
+}
+
+Store::~Store() = default;
+
+core::Expected<UploadBatch> Store::OldestPending(std::size_t limit) {
+  UploadBatch batch;
+  core::Expected<CachedStatement> rows = impl_->db->Cached(
+      "SELECT r.id, s.device, s.metric, r.ts, r.value, r.ts_source, r.received_at "
+      "FROM readings r JOIN series s ON s.id = r.series_id ORDER BY r.id LIMIT ?1");
+  if (!rows) return rows.error();
+  core::Status status = (*rows)->Bind(1, static_cast<std::int64_t>(limit));
+  if (!status) return status.error();
+  while (true) {
+    core::Expected<bool> row = (*rows)->Step();
+    if (!row) return row.error().Wrap("read oldest pending readings");
+    if (!*row) break;
+    core::Reading reading;
+    reading.device = (*rows)->ColumnText(1);
+    reading.metric = (*rows)->ColumnText(2);
+    reading.ts = (*rows)->ColumnInt64(3);
+    reading.value = (*rows)->ColumnDouble(4);
+    std::int64_t source = (*rows)->ColumnInt64(5);
+    reading.ts_source = source == 0   ? core::TsSource::kDevice
+                        : source == 2 ? core::TsSource::kAgentUnsynced
+                                      : core::TsSource::kAgent;
+    batch.ids.push_back((*rows)->ColumnInt64(0));
+    batch.readings.push_back(std::move(reading));
+    batch.received_at.push_back((*rows)->ColumnInt64(6));
+  }
+  return batch;
+}
+
+core::Status Store::DeleteUploaded(const std::vector<std::int64_t>& ids) {
+  Impl& impl = *impl_;
+  for (int attempt = 0;; ++attempt) {
+    core::Status status = [&]() -> core::Status {
+      core::Expected<Transaction> txn = Transaction::Begin(*impl.db);
+      if (!txn) return txn.error();
+      for (std::int64_t id : ids) {
+        core::Expected<CachedStatement> remove =
+            impl.db->Cached("DELETE FROM readings WHERE id = ?1");
+        if (!remove) return remove.error();
+        core::Status bound = (*remove)->Bind(1, id);
+        if (bound) bound = (*remove)->Run();
+        if (!bound) return bound;
+      }
+      return txn->Commit();
+    }();
+    if (status) return status;
+    // On a full disk even a delete needs room for its WAL frames: give back the reserve once.
+    if (status.error().code != core::Errc::kFull || attempt > 0) {
+      return status.error().Wrap("delete " + std::to_string(ids.size()) + " uploaded readings");
+    }
+    impl.reserve.Release();
+    impl.CheckpointForRoom();
+  }
+}
+
+core::Expected<StoreStats> Store::Stats() {
+  Database& db = *impl_->db;
+  StoreStats stats;
+  // One read transaction so that the numbers describe one moment.
+  core::Status status = db.Exec("BEGIN");
+  if (!status) return status.error();
+  core::Expected<StoreStats> result = [&]() -> core::Expected<StoreStats> {
+    core::Expected<std::optional<std::int64_t>> pending =
+        db.QueryInt64("SELECT count(*) FROM readings");
+    if (!pending) return pending.error();
+    stats.pending_readings = pending->value_or(0);
+    // Per-series minimum through the (series_id, ts) index: no scan of the outbox.
+    core::Expected<std::optional<std::int64_t>> oldest = db.QueryInt64(
+        "SELECT min((SELECT min(ts) FROM readings WHERE series_id = s.id)) FROM series s");
+    if (!oldest) return oldest.error();
+    if (*oldest) stats.oldest_pending_ts = **oldest;
+    core::Expected<std::map<std::string, std::int64_t>> counters = ReadGlobalCounters(db);
+    if (!counters) return counters.error();
+    auto counter = [&](std::string_view name) {
+      auto it = counters->find(std::string(name));
+      return it == counters->end() ? 0 : it->second;
+    };
+    stats.dropped = counter(kDroppedCounter);
+    stats.late = counter(kLateCounter);
+    stats.quarantined = counter(kQuarantinedCounter);
+    stats.clock_unsynced = counter(kClockUnsyncedCounter);
+    core::Expected<std::map<std::string, InputCounters>> inputs = ReadInputCounters(db);
+    if (!inputs) return inputs.error();
+    stats.inputs = std::move(*inputs);
+    for (const auto& [name, input] : stats.inputs) stats.duplicates += input.duplicates;
+    return stats;
+  }();
+  (void)db.Exec("COMMIT");
+  if (!result) return result.error().Wrap("read store status");
+  result->bytes = FileSize(impl_->db_path) + FileSize(impl_->db_path + "-wal");
+  result->max_bytes = impl_->budget.max_bytes;
+  return result;
+}
+
+const std::string& Store::instance_id() const { return impl_->instance_id; }
+
+void Store::SetCommitHook(CommitHook hook) { impl_->hook = std::move(hook); }
+
+void Store::SetDuplicateFilter(DuplicateFilter filter) {
+  impl_->duplicate_filter = std::move(filter);
+}
+
+Database& Store::database() { return *impl_->db; }
+
+}  // namespace fieldsync::store

@@ -1,0 +1,64 @@
+#pragma once
+// Private to the store: the state behind Store, shared by store.cpp (open, read, delete) and
+// commit.cpp (the write path). Not part of the contract.
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "core/clock.hpp"
+#include "store/budget.hpp"
+#include "store/disk_reserve.hpp"
+#include "store/sqlite.hpp"
+#include "store/store.hpp"
+#include "store/wal_limit.hpp"
+
+namespace fieldsync::store {
+
+// Readings deleted per step when making room (drop_oldest): enough to free whole pages of the
+// table and of the key index, small enough that little more is lost than needed.
+inline constexpr std::int64_t kDropChunk = 256;
+// Attempts of a whole batch after the disk (not the budget) turned out to be full.
+inline constexpr int kMaxFullRetries = 8;
+
+struct Store::Impl {
+  Impl(core::Clock& clock_ref, std::string reserve_path, std::int64_t reserve_bytes)
+      : clock(&clock_ref), reserve(std::move(reserve_path), reserve_bytes) {}
+
+  std::unique_ptr<Database> db;
+  std::unique_ptr<WalLimit> wal;  // after db: unhooked before the connection closes
+  core::Clock* clock;
+  StoreOptions options;
+  StoreBudget budget;
+  std::string db_path;
+  std::string instance_id;
+  DiskReserve reserve;
+  core::TimeUs reserve_retry_at = 0;
+  CommitHook hook;
+  DuplicateFilter duplicate_filter;
+
+  // (device '\n' metric) -> series id. Ids interned inside an open transaction are listed in
+  // new_series and forgotten if it rolls back, so the cache never names a row that is not there.
+  std::unordered_map<std::string, std::int64_t> series_ids;
+  std::vector<std::string> new_series;
+
+  // PRAGMA max_page_count: insert_limit_pages while readings go in, hard_limit_pages otherwise.
+  core::Status SetPageLimit(std::int64_t pages);
+  core::Expected<std::int64_t> SeriesId(const core::Reading& reading);
+  void ForgetSeriesSince(std::size_t mark);
+  // Deletes up to `count` oldest readings with id <= max_id and counts them as dropped. Leaves
+  // the page limit at hard_limit_pages. REQUIRES: a transaction is open.
+  core::Expected<std::int64_t> DropOldest(std::int64_t max_id, std::int64_t count);
+  void MaybeRetakeReserve();
+  // On a full disk: give the WAL's space back and shrink its allowance to the free space.
+  void CheckpointForRoom();
+
+  core::Expected<CommitResult> CommitOnce(const IngestBatch& batch);
+  // Records a batch refused as a whole (reject_new, or a disk that stays full): every frame is
+  // counted as store_full, the batch's own counters are kept.
+  core::Expected<CommitResult> RefuseBatch(const IngestBatch& batch);
+};
+
+}  // namespace fieldsync::store

@@ -1,0 +1,205 @@
+// Commit: grouped batches, dedupe of (device, metric, ts), all-or-nothing frames, counters.
+
+#include <memory>
+#include <string>
+
+#include "core/clock.hpp"
+#include "store/sqlite.hpp"
+#include "store/store.hpp"
+#include "tests/store/store_fixture.hpp"
+#include "tests/support/temp_dir.hpp"
+
+// CppUTest redefines `new`: its header comes after every other one.
+#include <CppUTest/TestHarness.h>
+
+using fieldsync::core::Errc;
+using fieldsync::core::Reading;
+using fieldsync::core::RejectReason;
+using fieldsync::core::TsSource;
+using namespace fieldsync::testing;
+using namespace fieldsync::store;
+
+namespace {
+
+std::unique_ptr<Store> OpenStore(const TempDir& dir, fieldsync::core::Clock& clock,
+                                 StoreOptions options = {}) {
+  auto store = Store::Open(dir.path(), options, clock);
+  CHECK_TEXT(store.has_value(), store ? "" : store.error().message.c_str());
+  return std::move(*store);
+}
+
+std::int64_t Pending(Store& store) {
+  auto stats = store.Stats();
+  CHECK_TRUE(stats.has_value());
+  return stats->pending_readings;
+}
+
+}  // namespace
+
+TEST_GROUP(Commit) {
+  TempDir dir;
+  fieldsync::core::FakeClock clock;
+};
+
+TEST(Commit, StoresEveryReadingOfABatchAndReportsPerFrame) {
+  auto store = OpenStore(dir, clock);
+  auto result = store->Commit(MakeBatch("serial1", 3, kBaseTs, 7));
+  CHECK_TRUE(result.has_value());
+  LONGS_EQUAL(21, result->accepted);
+  LONGS_EQUAL(0, result->duplicates);
+  LONGS_EQUAL(3, static_cast<long>(result->frame_stored.size()));
+  CHECK_TRUE(result->frame_stored[0] && result->frame_stored[1] && result->frame_stored[2]);
+  LONGS_EQUAL(21, Pending(*store));
+}
+
+TEST(Commit, DuplicatesOfPendingReadingsAreCountedNotStored) {
+  auto store = OpenStore(dir, clock);
+  CHECK_TRUE(store->Commit(MakeBatch("serial1", 2, kBaseTs, 3)).has_value());
+  // The same two frames again plus one new one: the old frames are all duplicates, yet durable.
+  auto again = store->Commit(MakeBatch("serial1", 3, kBaseTs, 3));
+  CHECK_TRUE(again.has_value());
+  LONGS_EQUAL(3, again->accepted);
+  LONGS_EQUAL(6, again->duplicates);
+  CHECK_TRUE(again->frame_stored[0] && again->frame_stored[1] && again->frame_stored[2]);
+  LONGS_EQUAL(9, Pending(*store));
+  // The first value of a key wins.
+  IngestBatch changed;
+  changed.input = "serial1";
+  changed.frames.push_back(MakeFrame("dev1", kBaseTs, 1, 99.0));
+  CHECK_TRUE(store->Commit(changed).has_value());
+  auto oldest = store->OldestPending(1);
+  CHECK_TRUE(oldest.has_value());
+  DOUBLES_EQUAL(1.0, oldest->readings[0].value, 0.0);
+}
+
+TEST(Commit, SameKeyTwiceInOneBatchIsOneReading) {
+  auto store = OpenStore(dir, clock);
+  IngestBatch batch;
+  batch.input = "mqtt";
+  batch.frames.push_back(MakeFrame("dev1", kBaseTs, 2));
+  batch.frames.push_back(MakeFrame("dev1", kBaseTs, 2));
+  batch.frames.push_back(MakeFrame("dev2", kBaseTs, 2));  // same ts, other device: distinct
+  auto result = store->Commit(batch);
+  CHECK_TRUE(result.has_value());
+  LONGS_EQUAL(4, result->accepted);
+  LONGS_EQUAL(2, result->duplicates);
+}
+
+TEST(Commit, HookSeesNewlyStoredReadingsAndItsErrorRollsEverythingBack) {
+  auto store = OpenStore(dir, clock);
+  CHECK_TRUE(store->Commit(MakeBatch("in", 1, kBaseTs, 2)).has_value());
+  std::vector<Reading> seen;
+  store->SetCommitHook([&](Database&, const std::vector<Reading>& stored) {
+    seen = stored;
+    return fieldsync::core::Status();
+  });
+  CHECK_TRUE(store->Commit(MakeBatch("in", 2, kBaseTs, 2)).has_value());
+  LONGS_EQUAL(2, static_cast<long>(seen.size()));  // the first frame was all duplicates
+  LONGS_EQUAL(kBaseTs + fieldsync::core::kMicrosPerSecond, seen[0].ts);
+
+  store->SetCommitHook([](Database& db, const std::vector<Reading>&) {
+    CHECK_TRUE(db.Exec("INSERT INTO meta(key, value) VALUES('hook', 'ran')"));
+    return fieldsync::core::Status(fieldsync::core::MakeError(Errc::kInternal, "hook failed"));
+  });
+  auto before = store->Stats();
+  auto failed = store->Commit(MakeBatch("in", 5, kBaseTs + 100 * 1'000'000, 2));
+  CHECK_FALSE(failed.has_value());
+  CHECK(failed.error().message.find("hook failed") != std::string::npos);
+  auto after = store->Stats();
+  LONGS_EQUAL(before->pending_readings, after->pending_readings);
+  LONGS_EQUAL(before->inputs["in"].frames, after->inputs["in"].frames);
+  auto hook_row = store->database().QueryText("SELECT value FROM meta WHERE key = 'hook'");
+  CHECK_TRUE(hook_row.has_value());
+  CHECK_FALSE(hook_row->has_value());
+  // The series interned by the failed commit must not linger in the cache: later commits of
+  // the same series still work.
+  store->SetCommitHook(nullptr);
+  auto retry = store->Commit(MakeBatch("in", 5, kBaseTs + 100 * 1'000'000, 2));
+  CHECK_TRUE(retry.has_value());
+  LONGS_EQUAL(10, retry->accepted);
+}
+
+TEST(Commit, FailureInsideAFrameStoresNoneOfTheBatch) {
+  auto store = OpenStore(dir, clock);
+  // The late-window filter fails on the third reading of the second frame.
+  int calls = 0;
+  store->SetDuplicateFilter([&](Database&, const Reading&) -> fieldsync::core::Expected<bool> {
+    if (++calls == 7) return fieldsync::core::MakeError(Errc::kIo, "filter broke");
+    return false;
+  });
+  IngestBatch batch = MakeBatch("in", 2, kBaseTs, 4);
+  batch.frames[1].readings[2].device = "newdev";  // a series created only by the failing frame
+  auto result = store->Commit(batch);
+  CHECK_FALSE(result.has_value());
+  LONGS_EQUAL(0, Pending(*store));
+  store->SetDuplicateFilter(nullptr);
+  CHECK_TRUE(store->Commit(batch).has_value());
+  LONGS_EQUAL(8, Pending(*store));
+}
+
+TEST(Commit, DuplicateFilterDropsReadingsItKnows) {
+  auto store = OpenStore(dir, clock);
+  store->SetDuplicateFilter([](Database&, const Reading& r) -> fieldsync::core::Expected<bool> {
+    return r.metric == "m1";
+  });
+  auto result = store->Commit(MakeBatch("in", 2, kBaseTs, 3));
+  CHECK_TRUE(result.has_value());
+  LONGS_EQUAL(4, result->accepted);
+  LONGS_EQUAL(2, result->duplicates);
+}
+
+TEST(Commit, CountersAddUpAndSurviveReopen) {
+  {
+    auto store = OpenStore(dir, clock);
+    IngestBatch batch = MakeBatch("serial1", 2, kBaseTs, 3);
+    batch.rejected[RejectReason::kParse] = 4;
+    batch.rejected[RejectReason::kBadTs] = 1;
+    batch.duplicates = 2;  // seq resends seen by the input
+    batch.frames_lost = 3;
+    batch.fields_ignored = 5;
+    batch.last_frame_at = kBaseTs + 7;
+    batch.frames[1].readings[0].ts_source = TsSource::kAgentUnsynced;
+    CHECK_TRUE(store->Commit(batch).has_value());
+    IngestBatch second = MakeBatch("serial1", 3, kBaseTs, 3);  // 2 frames of duplicates
+    second.rejected[RejectReason::kParse] = 1;
+    CHECK_TRUE(store->Commit(second).has_value());
+    CHECK_TRUE(store->Commit(MakeBatch("http", 1, kBaseTs + 999'000'000, 1)).has_value());
+  }
+  auto store = OpenStore(dir, clock);
+  auto stats = store->Stats();
+  CHECK_TRUE(stats.has_value());
+  LONGS_EQUAL(2, static_cast<long>(stats->inputs.size()));
+  const InputCounters& serial = stats->inputs["serial1"];
+  LONGS_EQUAL(5, serial.frames);
+  LONGS_EQUAL(9, serial.readings);
+  LONGS_EQUAL(2 + 6, serial.duplicates);
+  LONGS_EQUAL(3, serial.frames_lost);
+  LONGS_EQUAL(5, serial.fields_ignored);
+  LONGS_EQUAL(5, serial.rejected.at("parse"));
+  LONGS_EQUAL(1, serial.rejected.at("bad_ts"));
+  CHECK_TRUE(serial.last_frame_at.has_value());
+  LONGS_EQUAL(kBaseTs + 7, *serial.last_frame_at);  // a batch without last_frame_at keeps it
+  LONGS_EQUAL(1, stats->inputs["http"].readings);
+  LONGS_EQUAL(8, stats->duplicates);
+  LONGS_EQUAL(1, stats->clock_unsynced);
+  LONGS_EQUAL(0, stats->dropped);
+  LONGS_EQUAL(10, stats->pending_readings);
+  CHECK_TRUE(stats->oldest_pending_ts.has_value());
+  LONGS_EQUAL(kBaseTs, *stats->oldest_pending_ts);
+  CHECK(stats->bytes > 0);
+  LONGS_EQUAL(1024LL * 1024 * 1024, stats->max_bytes);
+}
+
+TEST(Commit, InstanceIdIsStableAcrossReopenAndDiffersBetweenStores) {
+  std::string first;
+  {
+    auto store = OpenStore(dir, clock);
+    first = store->instance_id();
+  }
+  LONGS_EQUAL(36, static_cast<long>(first.size()));
+  auto reopened = OpenStore(dir, clock);
+  STRCMP_EQUAL(first.c_str(), reopened->instance_id().c_str());
+  TempDir other_dir;
+  auto other = OpenStore(other_dir, clock);
+  CHECK(other->instance_id() != first);
+}

@@ -1,0 +1,108 @@
+#include "store/schema.hpp"
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/clock.hpp"
+#include "store/sqlite.hpp"
+#include "store/store.hpp"
+#include "tests/support/temp_dir.hpp"
+
+// CppUTest redefines `new`: its header comes after every other one.
+#include <CppUTest/TestHarness.h>
+
+using fieldsync::core::Errc;
+using fieldsync::testing::TempDir;
+using namespace fieldsync::store;
+
+namespace {
+
+std::unique_ptr<Database> OpenFile(const std::string& path) {
+  auto db = Database::Open(path);
+  CHECK_TRUE(db.has_value());
+  return std::move(*db);
+}
+
+bool TableExists(Database& db, const std::string& name) {
+  auto stmt = db.Prepare("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?1");
+  CHECK_TRUE(stmt.has_value());
+  CHECK_TRUE(stmt->Bind(1, std::string_view(name)));
+  auto row = stmt->Step();
+  CHECK_TRUE(row.has_value() && *row);
+  return stmt->ColumnInt64(0) == 1;
+}
+
+}  // namespace
+
+TEST_GROUP(Schema){};
+
+TEST(Schema, FreshStoreIsAtTheLatestVersion) {
+  TempDir dir;
+  fieldsync::core::FakeClock clock;
+  {
+    auto store = Store::Open(dir.path(), StoreOptions{}, clock);
+    CHECK_TRUE(store.has_value());
+  }
+  auto db = OpenFile(dir.File("fieldsync.db"));
+  auto version = SchemaVersion(*db);
+  CHECK_TRUE(version.has_value());
+  LONGS_EQUAL(kSchemaVersion, *version);
+  LONGS_EQUAL(kSchemaVersion, StoreMigrations().back().version);
+  for (const char* table : {"meta", "series", "readings", "input_counters", "counters"}) {
+    CHECK_TEXT(TableExists(*db, table), table);
+  }
+  auto mode = db->QueryText("PRAGMA journal_mode");
+  CHECK_TRUE(mode.has_value());
+  STRCMP_EQUAL("wal", mode->value_or("").c_str());
+}
+
+TEST(Schema, MigratesStepByStepFromAnOlderVersion) {
+  TempDir dir;
+  auto db = OpenFile(dir.File("x.db"));
+  std::vector<Migration> steps = {{1, "CREATE TABLE a(x INTEGER)"},
+                                  {2, "CREATE TABLE b(y INTEGER)"},
+                                  {3, "ALTER TABLE a ADD COLUMN z TEXT"}};
+  CHECK_TRUE(MigrateSchema(*db, std::span<const Migration>(steps.data(), 1)));
+  LONGS_EQUAL(1, *SchemaVersion(*db));
+  CHECK_FALSE(TableExists(*db, "b"));
+  CHECK_TRUE(MigrateSchema(*db, steps));
+  LONGS_EQUAL(3, *SchemaVersion(*db));
+  CHECK_TRUE(TableExists(*db, "b"));
+  CHECK_TRUE(db->Exec("INSERT INTO a(x, z) VALUES(1, 'ok')"));
+  // Running again is a no-op: every step is at or below the stored version.
+  CHECK_TRUE(MigrateSchema(*db, steps));
+  LONGS_EQUAL(3, *SchemaVersion(*db));
+}
+
+TEST(Schema, FailedStepLeavesThePreviousVersionIntact) {
+  TempDir dir;
+  auto db = OpenFile(dir.File("x.db"));
+  std::vector<Migration> steps = {{1, "CREATE TABLE a(x INTEGER)"},
+                                  {2, "CREATE TABLE b(y INTEGER); CREATE TABLE a(dup INTEGER)"}};
+  auto status = MigrateSchema(*db, steps);
+  CHECK_FALSE(status.has_value());
+  CHECK(status.error().message.find("version 2") != std::string::npos);
+  LONGS_EQUAL(1, *SchemaVersion(*db));
+  CHECK_FALSE(TableExists(*db, "b"));  // half of step 2 did not survive
+}
+
+TEST(Schema, NewerStoreIsRefusedWithBothVersionsAndLeftUntouched) {
+  TempDir dir;
+  {
+    auto db = OpenFile(dir.File("fieldsync.db"));
+    CHECK_TRUE(db->Exec("PRAGMA user_version = " + std::to_string(kSchemaVersion + 1)));
+  }
+  fieldsync::core::FakeClock clock;
+  auto store = Store::Open(dir.path(), StoreOptions{}, clock);
+  CHECK_FALSE(store.has_value());
+  CHECK(store.error().code == Errc::kUnsupported);
+  const std::string& message = store.error().message;
+  CHECK_TEXT(message.find("version " + std::to_string(kSchemaVersion + 1)) != std::string::npos,
+             message.c_str());
+  CHECK_TEXT(message.find("version " + std::to_string(kSchemaVersion)) != std::string::npos,
+             message.c_str());
+  auto db = OpenFile(dir.File("fieldsync.db"));
+  LONGS_EQUAL(kSchemaVersion + 1, *SchemaVersion(*db));
+  CHECK_FALSE(TableExists(*db, "readings"));
+}
