@@ -1,0 +1,133 @@
+#pragma once
+// AggregateStore: hourly and daily buckets of §4 kept in the store's SQLite database, maintained
+// incrementally as readings are committed (Apply, called from Store's commit hook inside the same
+// transaction), so that raw readings can be uploaded and deleted at any moment without changing
+// an aggregate. The algorithm is SeriesAggregator's (aggregate_series.hpp) over tables
+// (aggregate_schema.hpp): late window, duplicates, counter deltas recomputed in ts order.
+//
+// Ownership: borrows the Database, which must outlive it. Not thread-safe: the thread that owns
+// the Store owns its AggregateStore.
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/expected.hpp"
+#include "core/metric_spec.hpp"
+#include "core/reading.hpp"
+#include "core/time.hpp"
+#include "store/bucket.hpp"
+#include "store/sqlite.hpp"
+#include "store/store_options.hpp"
+#include "store/time_zone.hpp"
+
+namespace fieldsync::store {
+
+// What Apply did with a batch of readings.
+struct ApplyCounts {
+  std::int64_t aggregated = 0;
+  std::int64_t duplicates = 0;  // same (device, metric, ts) as a reading in the late window
+  std::int64_t late = 0;        // older than the late window; also added to counters.'late'
+};
+
+struct HourlyRow {
+  std::int64_t series_id = 0;
+  std::string device;
+  std::string metric;
+  core::TimeUs bucket = 0;  // hour start, UTC
+  BucketStats stats;
+  std::int64_t version = 0;  // pass back to MarkUploaded
+};
+
+struct DailyRow {
+  std::int64_t series_id = 0;
+  std::string device;
+  std::string metric;
+  std::int64_t day = 0;  // local date, days since 1970-01-01
+  std::string tz;        // the zone the day was cut in
+  core::TimeUs start = 0;
+  core::TimeUs end = 0;
+  BucketStats stats;
+  std::int64_t version = 0;
+};
+
+// The last fully closed hour and day: their end lies at least late_window_s in the past, so no
+// reading that the late window still accepts can change them (for a clock-trusted gateway).
+struct Watermarks {
+  core::TimeUs hourly = 0;  // start of the last closed UTC hour
+  std::int64_t daily = 0;   // last closed local day
+};
+
+enum class BucketKind : unsigned char { kHourly, kDaily };
+
+struct RecomputeCounts {
+  std::int64_t buckets = 0;    // buckets with local readings in the range
+  std::int64_t rewritten = 0;  // differed from the stored bucket (or were missing) and were
+                               // written (with dry_run: would be written)
+  std::int64_t skipped_incomplete = 0;  // some of their readings are no longer local
+};
+
+struct CleanupCounts {
+  std::int64_t hourly = 0;
+  std::int64_t daily = 0;
+  std::int64_t kept_pending = 0;  // past retention but not yet uploaded: kept
+};
+
+class AggregateStore {
+ public:
+  // Creates the aggregate tables if missing (EnsureAggregateSchema). `metrics` gives each
+  // metric's kind, jitter and profile; a metric not listed is a gauge without profile.
+  // Fails with kInvalidArgument for an unknown time zone.
+  static core::Expected<AggregateStore> Open(Database& db, const AggregateOptions& options,
+                                             std::map<std::string, core::MetricSpec> metrics);
+
+  // A new profile (config reload, fetched profiles) applies to readings that arrive after it.
+  void SetMetricSpecs(std::map<std::string, core::MetricSpec> metrics);
+
+  // Folds newly committed readings into their buckets, in order. REQUIRES: the readings are
+  // already rows of `readings` (their series exist) and a transaction is open; an error leaves
+  // partial changes that the caller must roll back (the commit hook does).
+  core::Expected<ApplyCounts> Apply(const std::vector<core::Reading>& readings);
+
+  // Buckets changed since their last upload, oldest first, at most `limit`.
+  core::Expected<std::vector<HourlyRow>> PendingHourly(std::size_t limit);
+  core::Expected<std::vector<DailyRow>> PendingDaily(std::size_t limit);
+  // Records that the remote holds these rows at the version they were read with; a row changed
+  // since then stays pending. Returns how many rows were marked.
+  core::Expected<std::int64_t> MarkUploaded(const std::vector<HourlyRow>& rows);
+  core::Expected<std::int64_t> MarkUploaded(const std::vector<DailyRow>& rows);
+  core::Expected<std::int64_t> PendingCount();
+
+  Watermarks WatermarksAt(core::TimeUs now) const;
+
+  // Recomputes buckets overlapping [from, to) from the raw readings still in `readings`, and
+  // rewrites those whose readings are all still local (none removed; for a counter also none
+  // between the bucket and its predecessor reading) and whose result differs. Uses the current
+  // metric specs. Includes raw readings that were late for the incremental path.
+  core::Expected<RecomputeCounts> Recompute(BucketKind kind, core::TimeUs from, core::TimeUs to,
+                                            bool dry_run);
+
+  // Deletes buckets that ended before now - retention days and were uploaded (never a pending
+  // one). Negative retention: use the configured one.
+  core::Expected<CleanupCounts> Cleanup(core::TimeUs now, bool dry_run,
+                                        std::int64_t hourly_retention_days = -1,
+                                        std::int64_t daily_retention_days = -1);
+
+  const TimeZone& zone() const { return zone_; }
+
+ private:
+  AggregateStore(Database& db, AggregateOptions options, TimeZone zone,
+                 std::map<std::string, core::MetricSpec> metrics)
+      : db_(&db), options_(std::move(options)), zone_(zone), metrics_(std::move(metrics)) {}
+  const core::MetricSpec& SpecOf(const std::string& metric) const;
+
+  Database* db_;
+  AggregateOptions options_;
+  TimeZone zone_;
+  std::map<std::string, core::MetricSpec> metrics_;
+  core::MetricSpec default_spec_;
+};
+
+}  // namespace fieldsync::store

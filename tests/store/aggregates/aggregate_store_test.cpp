@@ -1,0 +1,338 @@
+#include "store/aggregate_store.hpp"
+
+#include <algorithm>
+#include <memory>
+#include <optional>
+#include <random>
+#include <vector>
+
+#include "core/clock.hpp"
+#include "store/store.hpp"
+#include "tests/store/aggregates/aggregate_oracle.hpp"
+#include "tests/support/temp_dir.hpp"
+
+// After every standard header: CppUTest's leak detector redefines `new`.
+#include <CppUTest/TestHarness.h>
+
+using namespace fieldsync;
+using core::kMicrosPerHour;
+using core::kMicrosPerSecond;
+using store::AggregateStore;
+using store::BucketKind;
+using testing::AggregateOracle;
+using testing::BucketMap;
+
+namespace {
+
+core::TimeUs At(const char* rfc3339) { return *core::ParseRfc3339(rfc3339); }
+
+std::map<std::string, core::MetricSpec> Metrics() {
+  std::map<std::string, core::MetricSpec> m;
+  m["temp"].profile = core::ConditionProfile{18.0, 26.0, 14.0, 31.0};  // explicit critical bounds
+  m["frost"].profile = core::ProfileFromMargin(-10.0, 0.0, 0.2);       // negative and zero bounds
+  m["hum"] = core::MetricSpec{};                                       // no profile
+  m["energy"].kind = core::MetricKind::kCounter;
+  m["energy"].jitter = 0.05;
+  m["pulses"].kind = core::MetricKind::kCounter;
+  m["pulses"].profile = core::ProfileFromMargin(0.0, 5000.0, 0.2);
+  return m;
+}
+
+core::Reading MakeReading(const std::string& device, const std::string& metric, core::TimeUs ts,
+                          double value) {
+  core::Reading r;
+  r.device = device;
+  r.metric = metric;
+  r.ts = ts;
+  r.value = value;
+  r.ts_source = core::TsSource::kDevice;
+  return r;
+}
+
+struct Scenario {
+  std::uint64_t seed = 1;
+  core::TimeUs start = 0;
+  int devices = 6;
+  int readings_per_series = 120;
+  double late_fraction = 0.02;  // arrive hours after their neighbours: outside the window
+  bool uploads = true;          // delete raw readings between commits, as an upload does
+};
+
+// Readings of every series in arrival order: locally shuffled within 20 minutes (inside the
+// 30-minute window), a few held back for hours, some exactly on hour edges.
+std::vector<core::Reading> Generate(const Scenario& sc,
+                                    const std::map<std::string, core::MetricSpec>& metrics) {
+  std::mt19937_64 rng(sc.seed);
+  std::vector<std::pair<core::TimeUs, core::Reading>> keyed;
+  for (int d = 0; d < sc.devices; ++d) {
+    for (const auto& [metric, spec] : metrics) {
+      core::TimeUs ts = sc.start + static_cast<core::TimeUs>(rng() % 600) * kMicrosPerSecond;
+      double v = static_cast<double>(rng() % 100);
+      for (int i = 0; i < sc.readings_per_series; ++i) {
+        ts += static_cast<core::TimeUs>(1 + rng() % 900) * kMicrosPerSecond +
+              static_cast<core::TimeUs>(rng() % 1000);
+        if (rng() % 10 == 0) ts = store::HourBucketStart(ts) + kMicrosPerHour;  // on the edge
+        if (spec.kind == core::MetricKind::kCounter) {
+          std::uint64_t roll = rng() % 40;
+          if (roll == 0)
+            v = static_cast<double>(rng() % 10);  // reset
+          else if (roll < 5)
+            v -= 0.01 * static_cast<double>(rng() % 5);  // jitter-sized dip
+          else
+            v += static_cast<double>(rng() % 1000) / 100.0;
+        } else {
+          v = static_cast<double>(static_cast<int>(rng() % 600) - 200) / 10.0;  // -20 .. 40
+        }
+        core::TimeUs arrival = ts + static_cast<core::TimeUs>(rng() % 1200) * kMicrosPerSecond;
+        if (static_cast<double>(rng() % 10000) < sc.late_fraction * 10000)
+          arrival += 4 * kMicrosPerHour;
+        keyed.emplace_back(arrival, MakeReading("dev" + std::to_string(d), metric, ts, v));
+      }
+    }
+  }
+  std::sort(keyed.begin(), keyed.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::vector<core::Reading> out;
+  for (auto& [arrival, r] : keyed) out.push_back(std::move(r));
+  return out;
+}
+
+BucketMap ReadBuckets(store::Database& db, bool hourly) {
+  auto stmt = db.Prepare(
+      hourly ? "SELECT s.device, s.metric, b.bucket, n, sum_v, min_v, max_v, last_v, last_ts, "
+               "delta, optimal_n, critical_n FROM agg_hourly b JOIN series s ON s.id = b.series_id"
+             : "SELECT s.device, s.metric, b.day, n, sum_v, min_v, max_v, last_v, last_ts, "
+               "delta, optimal_n, critical_n FROM agg_daily b JOIN series s ON s.id = b.series_id");
+  CHECK_TRUE(stmt.has_value());
+  BucketMap out;
+  while (*stmt->Step()) {
+    store::BucketStats b;
+    b.n = stmt->ColumnInt64(3);
+    b.sum = stmt->ColumnDouble(4);
+    b.min = stmt->ColumnDouble(5);
+    b.max = stmt->ColumnDouble(6);
+    b.last = stmt->ColumnDouble(7);
+    b.last_ts = stmt->ColumnInt64(8);
+    if (!stmt->ColumnIsNull(9)) b.delta = stmt->ColumnDouble(9);
+    if (!stmt->ColumnIsNull(10)) b.optimal_n = stmt->ColumnInt64(10);
+    if (!stmt->ColumnIsNull(11)) b.critical_n = stmt->ColumnInt64(11);
+    out[{stmt->ColumnText(0), stmt->ColumnText(1), stmt->ColumnInt64(2)}] = b;
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_GROUP(AggregateStore) {
+  testing::TempDir dir;
+  core::FakeClock clock;
+  std::unique_ptr<store::Store> raw;
+  std::optional<AggregateStore> agg;
+  std::map<std::string, core::MetricSpec> metrics = Metrics();
+
+  void Open(const std::string& zone) {
+    auto opened = store::Store::Open(dir.path(), store::StoreOptions{}, clock);
+    CHECK_TRUE(opened.has_value());
+    raw = std::move(*opened);
+    store::AggregateOptions options;
+    options.timezone = zone;
+    options.late_window_s = 1800;
+    auto a = AggregateStore::Open(raw->database(), options, metrics);
+    CHECK_TRUE(a.has_value());
+    agg.emplace(std::move(*a));
+    raw->SetCommitHook(
+        [this](store::Database&, const std::vector<core::Reading>& stored) -> core::Status {
+          auto applied = agg->Apply(stored);
+          if (!applied) return applied.error();
+          return core::Ok();
+        });
+  }
+
+  void Commit(const std::vector<core::Reading>& readings) {
+    store::IngestBatch batch;
+    batch.input = "test";
+    for (const core::Reading& r : readings) batch.frames.push_back(store::IngestFrame{{r}});
+    auto result = raw->Commit(batch);
+    CHECK_TRUE(result.has_value());
+    LONGLONGS_EQUAL(static_cast<long long>(readings.size()), result->accepted);
+  }
+
+  void UploadOldest(std::size_t n) {
+    auto batch = raw->OldestPending(n);
+    CHECK_TRUE(batch.has_value());
+    CHECK_TRUE(raw->DeleteUploaded(batch->ids).has_value());
+  }
+
+  // Feeds the scenario through Store::Commit in batches, mirroring it into the oracle.
+  AggregateOracle Run(const Scenario& sc, const std::string& zone) {
+    Open(zone);
+    AggregateOracle oracle(zone, 1800);
+    std::vector<core::Reading> all = Generate(sc, metrics);
+    std::mt19937_64 rng(sc.seed + 1);
+    for (std::size_t i = 0; i < all.size();) {
+      std::size_t n = std::min<std::size_t>(1 + rng() % 60, all.size() - i);
+      std::vector<core::Reading> batch(all.begin() + static_cast<std::ptrdiff_t>(i),
+                                       all.begin() + static_cast<std::ptrdiff_t>(i + n));
+      Commit(batch);
+      for (const core::Reading& r : batch) oracle.Add(r, metrics.at(r.metric));
+      if (sc.uploads && rng() % 4 == 0) UploadOldest(rng() % 80);
+      i += n;
+    }
+    return oracle;
+  }
+
+  void teardown() override {
+    agg.reset();
+    raw.reset();
+  }
+};
+
+TEST(AggregateStore, MatchesTheOracleAcrossBerlinFallBack) {
+  Scenario sc;
+  sc.seed = 7;
+  sc.start = At("2026-10-24T18:00:00Z");  // 120 readings * ~7.5 min: past the 25-hour day
+  AggregateOracle oracle = Run(sc, "Europe/Berlin");
+  testing::CheckSameBuckets(oracle.Buckets(true), ReadBuckets(raw->database(), true));
+  testing::CheckSameBuckets(oracle.Buckets(false), ReadBuckets(raw->database(), false));
+  CHECK(oracle.LateCount() > 0);
+  LONGLONGS_EQUAL(oracle.LateCount(), raw->Stats()->late);
+}
+
+TEST(AggregateStore, MatchesTheOracleAcrossBerlinSpringForward) {
+  Scenario sc;
+  sc.seed = 11;
+  sc.start = At("2026-03-28T20:00:00Z");
+  AggregateOracle oracle = Run(sc, "Europe/Berlin");
+  testing::CheckSameBuckets(oracle.Buckets(true), ReadBuckets(raw->database(), true));
+  testing::CheckSameBuckets(oracle.Buckets(false), ReadBuckets(raw->database(), false));
+}
+
+TEST(AggregateStore, MatchesTheOracleInAHalfHourZone) {
+  Scenario sc;
+  sc.seed = 13;
+  sc.start = At("2026-11-21T12:00:00Z");
+  AggregateOracle oracle = Run(sc, "Asia/Kolkata");
+  testing::CheckSameBuckets(oracle.Buckets(true), ReadBuckets(raw->database(), true));
+  testing::CheckSameBuckets(oracle.Buckets(false), ReadBuckets(raw->database(), false));
+  LONGLONGS_EQUAL(oracle.LateCount(), raw->Stats()->late);
+}
+
+TEST(AggregateStore, DeletingRawReadingsBeforeTheHourClosesChangesNothing) {
+  Open("UTC");
+  core::TimeUs h = At("2026-11-22T10:00:00Z");
+  Commit({MakeReading("d", "energy", h + 1 * kMicrosPerSecond, 100.0),
+          MakeReading("d", "energy", h + 60 * kMicrosPerSecond, 101.0)});
+  UploadOldest(10);  // both raw readings leave the store mid-hour
+  LONGLONGS_EQUAL(0, raw->Stats()->pending_readings);
+  // A late reading between them still finds its neighbours in the window.
+  Commit({MakeReading("d", "energy", h + 30 * kMicrosPerSecond, 100.4),
+          MakeReading("d", "energy", h + 90 * kMicrosPerSecond, 103.0)});
+  BucketMap buckets = ReadBuckets(raw->database(), true);
+  const store::BucketStats& b = buckets.at({"d", "energy", h});
+  LONGLONGS_EQUAL(4, b.n);
+  DOUBLES_EQUAL(3.0, *b.delta, 1e-9);
+  DOUBLES_EQUAL(103.0, b.last, 0);
+}
+
+TEST(AggregateStore, RecomputeRewritesOnlyBucketsWhoseReadingsAreAllLocal) {
+  Scenario sc;
+  sc.seed = 17;
+  sc.start = At("2026-11-21T00:00:00Z");
+  sc.devices = 3;
+  sc.late_fraction = 0.0;  // late readings would be folded in by a recompute, by design
+  AggregateOracle oracle = Run(sc, "Europe/Berlin");
+  BucketMap before = ReadBuckets(raw->database(), true);
+
+  auto same = agg->Recompute(BucketKind::kHourly, sc.start, sc.start + 48 * kMicrosPerHour, false);
+  CHECK_TRUE(same.has_value());
+  CHECK(same->skipped_incomplete > 0);              // uploads removed some readings
+  CHECK(same->buckets > same->skipped_incomplete);  // and left others whole
+  LONGLONGS_EQUAL(0, same->rewritten);              // the incremental result is the same
+
+  // Damage every bucket; only the complete ones can be repaired from raw readings.
+  CHECK_TRUE(raw->database().Exec("UPDATE agg_hourly SET sum_v = -1, delta = 999").has_value());
+  auto dry = agg->Recompute(BucketKind::kHourly, sc.start, sc.start + 48 * kMicrosPerHour, true);
+  CHECK_TRUE(dry.has_value());
+  LONGLONGS_EQUAL(same->buckets - same->skipped_incomplete, dry->rewritten);
+  DOUBLES_EQUAL(-1.0, ReadBuckets(raw->database(), true).begin()->second.sum, 0);  // dry run
+  auto fixed = agg->Recompute(BucketKind::kHourly, sc.start, sc.start + 48 * kMicrosPerHour, false);
+  CHECK_TRUE(fixed.has_value());
+  LONGLONGS_EQUAL(dry->rewritten, fixed->rewritten);
+  BucketMap after = ReadBuckets(raw->database(), true);
+  BucketMap expected = oracle.Buckets(true);
+  long long repaired = 0;
+  for (const auto& [key, b] : after) {
+    if (b.sum != -1.0) {
+      testing::CheckSameBuckets({{key, expected.at(key)}}, {{key, b}});
+      ++repaired;
+    }
+  }
+  LONGLONGS_EQUAL(fixed->rewritten, repaired);
+  LONGLONGS_EQUAL(static_cast<long long>(before.size()), static_cast<long long>(after.size()));
+
+  auto daily = agg->Recompute(BucketKind::kDaily, sc.start, sc.start + 48 * kMicrosPerHour, false);
+  CHECK_TRUE(daily.has_value());
+  LONGLONGS_EQUAL(0, daily->rewritten);
+}
+
+TEST(AggregateStore, PendingBucketsAreMarkedUploadedOnlyAtTheVersionRead) {
+  Open("UTC");
+  core::TimeUs h = At("2026-11-22T10:00:00Z");
+  Commit({MakeReading("d", "temp", h + kMicrosPerSecond, 20.0)});
+  auto hourly = agg->PendingHourly(100);
+  auto daily = agg->PendingDaily(100);
+  CHECK_TRUE(hourly.has_value() && daily.has_value());
+  LONGLONGS_EQUAL(1, static_cast<long long>(hourly->size()));
+  STRCMP_EQUAL("temp", (*hourly)[0].metric.c_str());
+  LONGLONGS_EQUAL(h, (*hourly)[0].bucket);
+  DOUBLES_EQUAL(100.0, *(*hourly)[0].stats.optimal_pct(), 1e-12);
+  STRCMP_EQUAL("UTC", (*daily)[0].tz.c_str());
+  LONGLONGS_EQUAL(2, *agg->PendingCount());
+
+  // The hour changes between the read and the remote COMMIT: it must stay pending.
+  Commit({MakeReading("d", "temp", h + 2 * kMicrosPerSecond, 30.0)});
+  LONGLONGS_EQUAL(0, *agg->MarkUploaded(*hourly));
+  LONGLONGS_EQUAL(0, *agg->MarkUploaded(*daily));
+  auto again = agg->PendingHourly(100);
+  LONGLONGS_EQUAL(2, (*again)[0].stats.n);
+  LONGLONGS_EQUAL(1, *agg->MarkUploaded(*again));
+  // The daily row read before the second reading is still pending.
+  LONGLONGS_EQUAL(1, *agg->PendingCount());
+}
+
+TEST(AggregateStore, CleanupKeepsBucketsNotYetUploaded) {
+  Open("UTC");
+  core::TimeUs old = At("2026-01-01T10:00:00Z");
+  Commit({MakeReading("a", "hum", old, 1.0), MakeReading("b", "hum", old, 2.0)});
+  auto hourly = agg->PendingHourly(100);
+  std::vector<store::HourlyRow> only_a(hourly->begin(), hourly->begin() + 1);
+  CHECK_TRUE(agg->MarkUploaded(only_a).has_value());
+  core::TimeUs now = At("2026-11-22T00:00:00Z");
+  auto dry = agg->Cleanup(now, true);
+  LONGLONGS_EQUAL(1, dry->hourly);
+  LONGLONGS_EQUAL(0, dry->daily);         // 730 days of daily retention
+  LONGLONGS_EQUAL(1, dry->kept_pending);  // b's hour: past retention, never uploaded
+  auto done = agg->Cleanup(now, false);
+  LONGLONGS_EQUAL(1, done->hourly);
+  auto left = agg->PendingHourly(100);
+  LONGLONGS_EQUAL(1, static_cast<long long>(left->size()));
+  STRCMP_EQUAL("b", (*left)[0].device.c_str());
+}
+
+TEST(AggregateStore, WatermarksTrailTheLateWindow) {
+  Open("Asia/Kolkata");
+  store::Watermarks w = agg->WatermarksAt(At("2026-11-22T10:20:00Z"));  // settled at 09:50Z
+  LONGLONGS_EQUAL(At("2026-11-22T08:00:00Z"), w.hourly);
+  LONGLONGS_EQUAL(*core::ParseIsoDate("2026-11-21"), w.daily);
+  w = agg->WatermarksAt(At("2026-11-22T10:30:00Z"));  // settled exactly at 10:00Z
+  LONGLONGS_EQUAL(At("2026-11-22T09:00:00Z"), w.hourly);
+}
+
+TEST(AggregateStore, UnknownZoneIsRefused) {
+  auto opened = store::Store::Open(dir.path(), store::StoreOptions{}, clock);
+  store::AggregateOptions options;
+  options.timezone = "Europe/Atlantis";
+  auto a = AggregateStore::Open((*opened)->database(), options, {});
+  CHECK_FALSE(a.has_value());
+  CHECK(a.error().code == core::Errc::kInvalidArgument);
+}
