@@ -8,8 +8,7 @@ namespace {
 constexpr const char* kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS agg_state(
   series_id       INTEGER PRIMARY KEY,
-  newest_ts       INTEGER,
-  removed_through INTEGER
+  removed_through INTEGER NOT NULL
 );
 CREATE TABLE IF NOT EXISTS agg_window(
   series_id INTEGER NOT NULL,

@@ -10,13 +10,16 @@
 namespace fieldsync::store {
 namespace {
 
-// The statistics columns of both bucket tables fold one reading in the same way; `%KEY%` is the
-// bucket table's key. Every expression on the right reads the row as it was before the update.
+// Merges a partial bucket (the readings and delta changes of one Apply call) into the stored row.
+// A partial may hold only a delta change (n = 0) for a bucket that already exists. Every
+// expression on the right reads the row as it was before the update.
 constexpr const char* kFoldStats = R"sql(
-  n = n + 1, sum_v = sum_v + excluded.sum_v,
-  min_v = min(min_v, excluded.min_v), max_v = max(max_v, excluded.max_v),
-  last_v = CASE WHEN excluded.last_ts > last_ts THEN excluded.last_v ELSE last_v END,
-  last_ts = max(last_ts, excluded.last_ts),
+  n = n + excluded.n, sum_v = sum_v + excluded.sum_v,
+  min_v = CASE WHEN excluded.n = 0 THEN min_v ELSE min(min_v, excluded.min_v) END,
+  max_v = CASE WHEN excluded.n = 0 THEN max_v ELSE max(max_v, excluded.max_v) END,
+  last_v = CASE WHEN excluded.n > 0 AND excluded.last_ts > last_ts THEN excluded.last_v
+                ELSE last_v END,
+  last_ts = CASE WHEN excluded.n > 0 THEN max(last_ts, excluded.last_ts) ELSE last_ts END,
   delta = CASE WHEN excluded.delta IS NULL THEN delta ELSE coalesce(delta, 0) + excluded.delta END,
   optimal_n = CASE WHEN excluded.optimal_n IS NULL THEN optimal_n
                    ELSE coalesce(optimal_n, 0) + excluded.optimal_n END,
@@ -35,13 +38,6 @@ const std::string kFoldDaily =
   VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
   ON CONFLICT(series_id, day) DO UPDATE SET)sql") +
     kFoldStats;
-const std::string kAddDeltaHourly =
-    "UPDATE agg_hourly SET delta = coalesce(delta, 0) + ?3, version = version + 1 "
-    "WHERE series_id = ?1 AND bucket = ?2";
-const std::string kAddDeltaDaily =
-    "UPDATE agg_daily SET delta = coalesce(delta, 0) + ?3, version = version + 1 "
-    "WHERE series_id = ?1 AND day = ?2";
-
 core::Error Context(const core::Error& e, const char* what) { return e.Wrap(what); }
 
 }  // namespace
@@ -66,12 +62,15 @@ const core::MetricSpec& AggregateStore::SpecOf(const std::string& metric) const 
 
 namespace {
 
-struct SeriesState {
+// One series as seen by one Apply call. Invariant: `newest` is the series' newest row of
+// agg_window (the late window's reference), including the rows this call inserted.
+struct SeriesCursor {
   std::int64_t id = 0;
-  std::optional<core::TimeUs> newest;
+  std::optional<CounterPoint> newest;
+  bool advanced = false;  // newest moved: the window needs pruning at the end of the call
 };
 
-core::Expected<SeriesState> LoadSeries(Database& db, const core::Reading& r) {
+core::Expected<SeriesCursor> LoadSeries(Database& db, const core::Reading& r) {
   auto find = db.Cached("SELECT id FROM series WHERE device = ?1 AND metric = ?2");
   if (!find) return find.error();
   if (auto s = (*find)->Bind(1, r.device); !s) return s.error();
@@ -82,14 +81,16 @@ core::Expected<SeriesState> LoadSeries(Database& db, const core::Reading& r) {
     return core::MakeError(core::Errc::kInternal,
                            "no series row for " + r.device + "/" + r.metric + " while aggregating");
   }
-  SeriesState state{(*find)->ColumnInt64(0), std::nullopt};
-  auto newest = db.Cached("SELECT newest_ts FROM agg_state WHERE series_id = ?1");
+  SeriesCursor cursor;
+  cursor.id = (*find)->ColumnInt64(0);
+  auto newest =
+      db.Cached("SELECT ts, value FROM agg_window WHERE series_id = ?1 ORDER BY ts DESC LIMIT 1");
   if (!newest) return newest.error();
-  if (auto s = (*newest)->Bind(1, state.id); !s) return s.error();
+  if (auto s = (*newest)->Bind(1, cursor.id); !s) return s.error();
   auto has = (*newest)->Step();
   if (!has) return has.error();
-  if (*has && !(*newest)->ColumnIsNull(0)) state.newest = (*newest)->ColumnInt64(0);
-  return state;
+  if (*has) cursor.newest = CounterPoint{(*newest)->ColumnInt64(0), (*newest)->ColumnDouble(1)};
+  return cursor;
 }
 
 core::Expected<std::optional<CounterPoint>> Neighbour(Database& db, std::int64_t series,
@@ -108,16 +109,16 @@ core::Expected<std::optional<CounterPoint>> Neighbour(Database& db, std::int64_t
       CounterPoint{(*stmt)->ColumnInt64(0), (*stmt)->ColumnDouble(1)});
 }
 
-core::Status RunWith(Database& db, const std::string& sql, std::int64_t a, std::int64_t b,
-                     std::optional<double> c = std::nullopt) {
-  auto stmt = db.Cached(sql);
+// Inserts the reading into the window; false when its ts is already there (a duplicate).
+core::Expected<bool> EnterWindow(Database& db, std::int64_t series, const core::Reading& r) {
+  auto stmt =
+      db.Cached("INSERT OR IGNORE INTO agg_window(series_id, ts, value) VALUES(?1, ?2, ?3)");
   if (!stmt) return stmt.error();
-  if (auto s = (*stmt)->Bind(1, a); !s) return s;
-  if (auto s = (*stmt)->Bind(2, b); !s) return s;
-  if (c) {
-    if (auto s = (*stmt)->Bind(3, *c); !s) return s;
-  }
-  return (*stmt)->Run();
+  if (auto s = (*stmt)->Bind(1, series); !s) return s.error();
+  if (auto s = (*stmt)->Bind(2, r.ts); !s) return s.error();
+  if (auto s = (*stmt)->Bind(3, r.value); !s) return s.error();
+  if (auto s = (*stmt)->Run(); !s) return s.error();
+  return db.changes() > 0;
 }
 
 }  // namespace
@@ -125,96 +126,97 @@ core::Status RunWith(Database& db, const std::string& sql, std::int64_t a, std::
 core::Expected<ApplyCounts> AggregateStore::Apply(const std::vector<core::Reading>& readings) {
   ApplyCounts counts;
   const core::TimeUs window_us = options_.late_window_s * core::kMicrosPerSecond;
+  // Work is gathered per series and per bucket and written once per call: a grouped commit of
+  // many readings then costs one upsert per touched bucket, not one per reading.
+  std::map<std::pair<std::string, std::string>, SeriesCursor> cursors;
+  std::map<std::pair<std::int64_t, core::TimeUs>, BucketStats> hours;
+  std::map<std::pair<std::int64_t, std::int64_t>, BucketStats> days;
+
   for (const core::Reading& r : readings) {
-    auto state = LoadSeries(*db_, r);
-    if (!state) return state.error();
-    const std::int64_t series = state->id;
-    if (IsLate(r.ts, state->newest, window_us)) {
+    auto key = std::make_pair(r.device, r.metric);
+    auto it = cursors.find(key);
+    if (it == cursors.end()) {
+      auto loaded = LoadSeries(*db_, r);
+      if (!loaded) return loaded.error();
+      it = cursors.emplace(std::move(key), *loaded).first;
+    }
+    SeriesCursor& cursor = it->second;
+    const std::optional<core::TimeUs> newest_ts =
+        cursor.newest ? std::optional<core::TimeUs>(cursor.newest->ts) : std::nullopt;
+    if (IsLate(r.ts, newest_ts, window_us)) {
       ++counts.late;
       continue;
     }
-    auto dup = db_->Cached("SELECT 1 FROM agg_window WHERE series_id = ?1 AND ts = ?2");
-    if (!dup) return dup.error();
-    if (auto s = (*dup)->Bind(1, series); !s) return s.error();
-    if (auto s = (*dup)->Bind(2, r.ts); !s) return s.error();
-    auto is_dup = (*dup)->Step();
-    if (!is_dup) return is_dup.error();
-    if (*is_dup) {
+    auto entered = EnterWindow(*db_, cursor.id, r);
+    if (!entered) return entered.error();
+    if (!*entered) {
       ++counts.duplicates;
       continue;
     }
 
     const core::MetricSpec& spec = SpecOf(r.metric);
-    BucketStats one;
-    AddReading(one, r.ts, r.value, spec);
-    std::optional<DeltaChange> next_change;
+    BucketStats& hour = hours[{cursor.id, HourBucketStart(r.ts)}];
+    BucketStats& day = days[{cursor.id, zone_.LocalDay(r.ts)}];
+    AddReading(hour, r.ts, r.value, spec);
+    AddReading(day, r.ts, r.value, spec);
+    const bool in_order = !cursor.newest || r.ts > cursor.newest->ts;
     if (spec.kind == core::MetricKind::kCounter) {
-      auto prev = Neighbour(*db_, series, r.ts, true);
-      if (!prev) return prev.error();
-      std::optional<CounterPoint> next;
-      if (state->newest && r.ts < *state->newest) {
-        auto found = Neighbour(*db_, series, r.ts, false);
-        if (!found) return found.error();
-        next = *found;
+      // In order, the predecessor is the newest reading and there is no successor.
+      std::optional<CounterPoint> prev = cursor.newest, next;
+      if (!in_order) {
+        auto p = Neighbour(*db_, cursor.id, r.ts, true);
+        if (!p) return p.error();
+        auto n = Neighbour(*db_, cursor.id, r.ts, false);
+        if (!n) return n.error();
+        prev = *p;
+        next = *n;
       }
-      InsertionDeltas d = DeltasOfInsertion(*prev, CounterPoint{r.ts, r.value}, next, spec.jitter);
-      one.delta = d.own.delta;
-      next_change = d.next;
-    }
-
-    const std::int64_t day = zone_.LocalDay(r.ts);
-    auto hourly = db_->Cached(kFoldHourly);
-    if (!hourly) return hourly.error();
-    if (auto s = (*hourly)->Bind(1, series); !s) return s.error();
-    if (auto s = (*hourly)->Bind(2, HourBucketStart(r.ts)); !s) return s.error();
-    if (auto s = BindStats(**hourly, 3, one); !s) return s.error();
-    if (auto s = (*hourly)->Run(); !s) return Context(s.error(), "updating an hourly bucket");
-    auto daily = db_->Cached(kFoldDaily);
-    if (!daily) return daily.error();
-    if (auto s = (*daily)->Bind(1, series); !s) return s.error();
-    if (auto s = (*daily)->Bind(2, day); !s) return s.error();
-    if (auto s = BindStats(**daily, 3, one); !s) return s.error();
-    if (auto s = (*daily)->Bind(12, zone_.name()); !s) return s.error();
-    if (auto s = (*daily)->Bind(13, zone_.DayStart(day)); !s) return s.error();
-    if (auto s = (*daily)->Bind(14, zone_.DayEnd(day)); !s) return s.error();
-    if (auto s = (*daily)->Run(); !s) return Context(s.error(), "updating a daily bucket");
-    // The next reading's bucket exists: that reading was aggregated before.
-    if (next_change && next_change->delta != 0.0) {
-      if (auto s = RunWith(*db_, kAddDeltaHourly, series, HourBucketStart(next_change->ts),
-                           next_change->delta);
-          !s) {
-        return s.error();
-      }
-      if (auto s = RunWith(*db_, kAddDeltaDaily, series, zone_.LocalDay(next_change->ts),
-                           next_change->delta);
-          !s) {
-        return s.error();
+      InsertionDeltas d = DeltasOfInsertion(prev, CounterPoint{r.ts, r.value}, next, spec.jitter);
+      AddDelta(hour, d.own.delta);
+      AddDelta(day, d.own.delta);
+      if (d.next && d.next->delta != 0.0) {
+        // The next reading's buckets exist (it was aggregated before) or are in this call.
+        AddDelta(hours[{cursor.id, HourBucketStart(d.next->ts)}], d.next->delta);
+        AddDelta(days[{cursor.id, zone_.LocalDay(d.next->ts)}], d.next->delta);
       }
     }
-
-    if (auto s = RunWith(*db_, "INSERT INTO agg_window(series_id, ts, value) VALUES(?1, ?2, ?3)",
-                         series, r.ts, r.value);
-        !s) {
-      return s.error();
-    }
-    if (!state->newest || r.ts > *state->newest) {
-      if (auto s = RunWith(*db_,
-                           "INSERT INTO agg_state(series_id, newest_ts) VALUES(?1, ?2) "
-                           "ON CONFLICT(series_id) DO UPDATE SET newest_ts = excluded.newest_ts",
-                           series, r.ts);
-          !s) {
-        return s.error();
-      }
-      // Keep the window from the cutoff on, plus the last reading before it (the anchor).
-      if (auto s = RunWith(*db_,
-                           "DELETE FROM agg_window WHERE series_id = ?1 AND ts < (SELECT max(ts) "
-                           "FROM agg_window WHERE series_id = ?1 AND ts < ?2)",
-                           series, r.ts - window_us);
-          !s) {
-        return s.error();
-      }
+    if (in_order) {
+      cursor.newest = CounterPoint{r.ts, r.value};
+      cursor.advanced = true;
     }
     ++counts.aggregated;
+  }
+
+  for (const auto& [key, stats] : hours) {
+    auto stmt = db_->Cached(kFoldHourly);
+    if (!stmt) return stmt.error();
+    if (auto s = (*stmt)->Bind(1, key.first); !s) return s.error();
+    if (auto s = (*stmt)->Bind(2, key.second); !s) return s.error();
+    if (auto s = BindStats(**stmt, 3, stats); !s) return s.error();
+    if (auto s = (*stmt)->Run(); !s) return Context(s.error(), "updating an hourly bucket");
+  }
+  for (const auto& [key, stats] : days) {
+    auto stmt = db_->Cached(kFoldDaily);
+    if (!stmt) return stmt.error();
+    if (auto s = (*stmt)->Bind(1, key.first); !s) return s.error();
+    if (auto s = (*stmt)->Bind(2, key.second); !s) return s.error();
+    if (auto s = BindStats(**stmt, 3, stats); !s) return s.error();
+    if (auto s = (*stmt)->Bind(12, zone_.name()); !s) return s.error();
+    if (auto s = (*stmt)->Bind(13, zone_.DayStart(key.second)); !s) return s.error();
+    if (auto s = (*stmt)->Bind(14, zone_.DayEnd(key.second)); !s) return s.error();
+    if (auto s = (*stmt)->Run(); !s) return Context(s.error(), "updating a daily bucket");
+  }
+  for (const auto& [key, cursor] : cursors) {
+    if (!cursor.advanced) continue;
+    // Keep the window from the cutoff on, plus the last reading before it (the anchor).
+    // Pruning once per call is enough: rows below the anchor are never anyone's neighbour.
+    auto stmt = db_->Cached(
+        "DELETE FROM agg_window WHERE series_id = ?1 AND ts < "
+        "(SELECT max(ts) FROM agg_window WHERE series_id = ?1 AND ts < ?2)");
+    if (!stmt) return stmt.error();
+    if (auto s = (*stmt)->Bind(1, cursor.id); !s) return s.error();
+    if (auto s = (*stmt)->Bind(2, cursor.newest->ts - window_us); !s) return s.error();
+    if (auto s = (*stmt)->Run(); !s) return s.error();
   }
   if (counts.late > 0) {
     auto late = db_->Cached("UPDATE counters SET n = n + ?1 WHERE name = 'late'");
