@@ -1,0 +1,108 @@
+#pragma once
+// Uploader: one sync cycle of §5 against the remote PostgreSQL.
+//
+// A cycle sends, each in its own remote transaction that also claims the gateway row (the
+// ownership rule: refused with kConflict when another instance_id holds the name) and, in the
+// first transaction of the cycle, upserts the `metrics` rows:
+//   1. aggregate buckets changed since their last upload (hourly, then daily), with
+//      INSERT ... ON CONFLICT DO UPDATE, so dashboards recover first after an outage;
+//   2. the oldest pending batch of readings: COPY into a temporary staging table (ON COMMIT DROP),
+//      INSERT INTO readings ... ON CONFLICT DO NOTHING (inserted = the command's row count,
+//      skipped = the rest, already at the remote), and a devices upsert (first_seen/last_seen);
+//   3. when there was nothing to send, a transaction that only refreshes the gateways row.
+// Invariant: a reading leaves the local outbox only after the remote COMMIT of its transaction
+// returned; a dropped link or crash anywhere before leaves it local, and the primary key absorbs
+// the resend. A batch refused for its data (SQLSTATE classes 22/23) is bisected until the
+// refused rows are isolated; those go to the local quarantine and the rest are uploaded (when
+// the quarantine is unavailable, a refused row stays pending and the cycle ends in kError).
+//
+// The cycle's result is three-way (Fluent Bit style): kOk, kRetry (link, timeout, SQLSTATE
+// 08/40/53/57: nothing lost, back off and try again) or kError (the data stays; a person must
+// act: schema, privileges, ownership, quarantine unavailable). The caller owns retries and
+// backoff. Connects on demand and keeps the connection between cycles.
+//
+// Not thread-safe: one thread runs cycles. Borrows the outboxes and the clock.
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "core/clock.hpp"
+#include "core/expected.hpp"
+#include "core/metric_spec.hpp"
+#include "sync/outbox.hpp"
+#include "sync/pg_connection.hpp"
+
+namespace fieldsync::sync {
+
+struct UploaderOptions {
+  std::string url;  // secret: never logged
+  std::string schema = "fieldsync";
+  std::string gateway;
+  std::string instance_id;  // the local store's
+  std::string version;      // reported in the gateways row
+  std::size_t batch_size = 5000;
+  std::int64_t op_timeout_s = 30;
+  std::map<std::string, core::MetricSpec> metrics;  // upserted into `metrics` each cycle
+};
+
+enum class UploadOutcome : unsigned char { kOk, kRetry, kError };
+
+const char* ToString(UploadOutcome outcome);
+
+struct CycleReport {
+  UploadOutcome outcome = UploadOutcome::kOk;
+  core::Errc code = core::Errc::kInternal;  // meaningful unless kOk
+  std::string message;                      // why, unless kOk; never a secret
+  std::int64_t batch_rows = 0;              // readings taken from the outbox this cycle
+  std::int64_t inserted = 0;                // new at the remote
+  std::int64_t skipped = 0;                 // already at the remote (resent after a lost COMMIT)
+  std::int64_t quarantined = 0;
+  std::int64_t hourly = 0;  // buckets upserted
+  std::int64_t daily = 0;
+  bool more_pending = false;  // the batch was full: another cycle has readings to send
+};
+
+class Uploader {
+ public:
+  // `buckets` may be null: then no aggregates are sent.
+  Uploader(UploaderOptions options, ReadingOutbox& readings, BucketOutbox* buckets,
+           core::Clock& clock);
+  ~Uploader();
+  Uploader(const Uploader&) = delete;
+  Uploader& operator=(const Uploader&) = delete;
+
+  CycleReport RunCycle();
+  // Drops the connection (the next cycle reconnects).
+  void Disconnect();
+
+ private:
+  core::Status RunCycleSteps(CycleReport& report);
+  core::Status EnsureConnected();
+  template <class Body>
+  core::Status InTransaction(Body body);
+  core::Status ClaimGateway();
+  core::Status UpsertMetrics();
+  core::Status UploadHourly(CycleReport& report);
+  core::Status UploadDaily(CycleReport& report);
+  core::Status UploadReadings(const store::UploadBatch& batch, std::size_t begin, std::size_t end,
+                              CycleReport& report);
+  core::Expected<std::int64_t> SendReadings(const store::UploadBatch& batch, std::size_t begin,
+                                            std::size_t end);
+  core::Status StreamCopy(const std::string& copy_sql, const std::string& rows);
+
+  UploaderOptions options_;
+  std::string quoted_schema_;
+  ReadingOutbox& readings_;
+  BucketOutbox* buckets_;
+  core::Clock& clock_;
+  std::unique_ptr<PgConnection> conn_;
+  OutboxState state_;                   // read once per cycle for the gateways row
+  bool metrics_sent_ = false;           // this cycle
+  int transactions_ = 0;                // committed this cycle
+  std::optional<core::Error> refused_;  // a refused row that could not be quarantined
+};
+
+}  // namespace fieldsync::sync
