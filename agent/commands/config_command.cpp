@@ -1,4 +1,5 @@
-// `fieldsync config check`: validate the configuration and print the effective settings.
+// `fieldsync config check`: validate the configuration and print the effective settings
+// (secrets redacted) on stdout; warnings and errors go to stderr.
 #include <iostream>
 
 #include "agent/cli.hpp"
@@ -9,13 +10,17 @@ namespace fieldsync::agent {
 void RegisterConfigCommand(CLI::App& app, CommandContext& context) {
   auto* config = app.add_subcommand("config", "configuration tools");
   config->require_subcommand(1);
-  auto* check = config->add_subcommand("check", "validate the config and print effective settings");
+  auto* check = config->add_subcommand(
+      "check", "validate the config and print the effective settings (secrets redacted)");
   check->callback([&context] {
     auto loaded = context.LoadConfig();
     if (!loaded) {
       std::cerr << "fieldsync: " << loaded.error().message << "\n";
       context.exit_code = kExitUsage;
       return;
+    }
+    for (const auto& warning : loaded->warnings) {
+      std::cerr << "fieldsync: warning: " << warning << "\n";
     }
     std::cout << RenderEffectiveConfig(*loaded);
     context.exit_code = kExitOk;
