@@ -11,6 +11,7 @@ namespace {
 
 constexpr RegisterCommand kCommands[] = {
     RegisterConfigCommand,
+    RegisterRunCommand,
 };
 
 }  // namespace
