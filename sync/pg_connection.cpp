@@ -259,6 +259,46 @@ core::Expected<PgResult> PgConnection::EndCopy() {
   return Collect(deadline);
 }
 
+core::Status PgConnection::BeginCopyOut(std::string_view copy_sql) {
+  if (!connected()) return MakeError(Errc::kUnavailable, "not connected to PostgreSQL");
+  const Deadline deadline = NewDeadline();
+  const std::string text(copy_sql);
+  if (PQsendQuery(conn_.get(), text.c_str()) == 0) return LinkError("send");
+  if (auto flushed = Flush(deadline); !flushed) return flushed;
+  auto result = Collect(deadline);
+  if (!result) return result.error();
+  // Collect stops at a COPY state; anything else means the statement was not a COPY.
+  if (PQtransactionStatus(conn_.get()) != PQTRANS_ACTIVE) {
+    return MakeError(Errc::kInternal, "statement did not start COPY TO STDOUT");
+  }
+  return core::Ok();
+}
+
+core::Expected<std::optional<std::string_view>> PgConnection::GetCopyRow() {
+  copy_row_.reset();
+  if (!connected()) return MakeError(Errc::kUnavailable, "not connected to PostgreSQL");
+  const Deadline deadline = NewDeadline();
+  while (true) {
+    char* row = nullptr;
+    const int n = PQgetCopyData(conn_.get(), &row, 1);  // async: 0 means nothing buffered yet
+    if (n > 0) {
+      copy_row_.reset(row);
+      return std::optional<std::string_view>(std::string_view(row, static_cast<size_t>(n)));
+    }
+    if (n == 0) {
+      if (auto waited = Wait(true, false, deadline); !waited) return waited.error();
+      if (PQconsumeInput(conn_.get()) == 0) return LinkError("receive");
+      continue;
+    }
+    if (n == -1) {  // the copy is over: its final result says whether it went well
+      auto done = Collect(deadline);
+      if (!done) return done.error();
+      return std::optional<std::string_view>();
+    }
+    return LinkError("COPY out");
+  }
+}
+
 void PgConnection::RollbackQuietly() {
   if (!connected()) return;
   if (!Exec("ROLLBACK")) Close();

@@ -75,6 +75,15 @@ class PgConnection {
   core::Status PutCopyData(std::string_view data);
   core::Expected<PgResult> EndCopy();
 
+  // COPY ... TO STDOUT, read row by row so that memory stays one row whatever the size.
+  // BeginCopyOut sends the statement and waits (one deadline) until the server starts the copy.
+  // GetCopyRow waits (one deadline per call) for the next row: in text format one line with
+  // its '\n'; nullopt once the copy is complete and its final result was good; or the error.
+  // The view is valid until the next call on this connection. Abandoning a copy half-way
+  // leaves the connection unusable for anything else: Close it.
+  core::Status BeginCopyOut(std::string_view copy_sql);
+  core::Expected<std::optional<std::string_view>> GetCopyRow();
+
   // Best effort ROLLBACK after a failed statement inside a transaction; drops the connection if
   // even that fails, so the server aborts the transaction itself.
   void RollbackQuietly();
@@ -96,8 +105,13 @@ class PgConnection {
   core::Error TimeoutError(std::string_view what);
   core::Error ResultError(const PGresult* result);
 
+  struct CopyRowFreer {
+    void operator()(char* row) const { PQfreemem(row); }
+  };
+
   PgConnPtr conn_;
   std::int64_t op_timeout_s_;
+  std::unique_ptr<char, CopyRowFreer> copy_row_;  // the row GetCopyRow last handed out
   std::string last_sqlstate_;
 };
 
