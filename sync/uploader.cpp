@@ -1,6 +1,9 @@
 #include "sync/uploader.hpp"
 
+#include <algorithm>
+#include <map>
 #include <string_view>
+#include <utility>
 
 #include "sync/copy_text.hpp"
 #include "sync/gateway_ownership.hpp"
@@ -61,6 +64,17 @@ void WriteStats(CopyTextWriter& w, const store::BucketStats& s) {
   OptionalInt(w, s.critical_n);
   OptionalDouble(w, s.optimal_pct());
   OptionalDouble(w, s.critical_pct());
+}
+
+// One element of a PostgreSQL array literal, always double-quoted.
+std::string ArrayElement(std::string_view text) {
+  std::string out = "\"";
+  for (char c : text) {
+    if (c == '"' || c == '\\') out.push_back('\\');
+    out.push_back(c);
+  }
+  out.push_back('"');
+  return out;
 }
 
 PgParam OptionalParam(const std::optional<double>& v) {
@@ -299,8 +313,8 @@ core::Status Uploader::UploadDaily(CycleReport& report) {
   return core::Ok();
 }
 
-core::Expected<std::int64_t> Uploader::SendReadings(const store::UploadBatch& batch,
-                                                    std::size_t begin, std::size_t end) {
+std::string Uploader::EncodeReadings(const store::UploadBatch& batch, std::size_t begin,
+                                     std::size_t end) const {
   CopyTextWriter w;
   for (std::size_t i = begin; i < end; ++i) {
     const core::Reading& r = batch.readings[i];
@@ -317,37 +331,80 @@ core::Expected<std::int64_t> Uploader::SendReadings(const store::UploadBatch& ba
     }
     w.EndRow();
   }
+  return w.buffer();
+}
+
+core::Status Uploader::UpsertDevices(const store::UploadBatch& batch, std::size_t begin,
+                                     std::size_t end) {
+  // First and last seen per device, computed here: the batch is in memory anyway, and the
+  // server then needs neither a staging table nor a GROUP BY on the direct path.
+  std::map<std::string, std::pair<core::TimeUs, core::TimeUs>> seen;
+  for (std::size_t i = begin; i < end; ++i) {
+    const core::Reading& r = batch.readings[i];
+    auto [it, fresh] = seen.try_emplace(r.device, r.ts, r.ts);
+    if (!fresh) {
+      it->second.first = std::min(it->second.first, r.ts);
+      it->second.second = std::max(it->second.second, r.ts);
+    }
+  }
+  std::string devices = "{", first = "{", last = "{";
+  for (const auto& [device, range] : seen) {
+    const char* sep = devices.size() > 1 ? "," : "";
+    devices += sep + ArrayElement(device);
+    first += sep + ArrayElement(core::FormatRfc3339(range.first));
+    last += sep + ArrayElement(core::FormatRfc3339(range.second));
+  }
+  devices += "}";
+  first += "}";
+  last += "}";
+  auto r = conn_->Exec("INSERT INTO " + quoted_schema_ +
+                           ".devices AS d (gateway, device, first_seen, last_seen) "
+                           "SELECT $1, t.device, t.first_seen, t.last_seen "
+                           "FROM unnest($2::text[], $3::timestamptz[], $4::timestamptz[]) "
+                           "AS t(device, first_seen, last_seen) "
+                           "ON CONFLICT (gateway, device) DO UPDATE SET "
+                           "first_seen = LEAST(d.first_seen, EXCLUDED.first_seen), "
+                           "last_seen = GREATEST(d.last_seen, EXCLUDED.last_seen)",
+                       {options_.gateway, devices, first, last});
+  if (!r) return r.error().Wrap("devices upsert");
+  return core::Ok();
+}
+
+core::Expected<std::int64_t> Uploader::SendReadings(const store::UploadBatch& batch,
+                                                    std::size_t begin, std::size_t end) {
+  const std::string rows = EncodeReadings(batch, begin, end);
+  const std::string columns = "(gateway, device, metric, ts, value, ts_source, received_at)";
   std::int64_t inserted = 0;
-  auto sent = InTransaction([&]() -> core::Status {
-    auto staged = conn_->Exec("CREATE TEMP TABLE fs_readings_stage (LIKE " + quoted_schema_ +
-                              ".readings) ON COMMIT DROP");
-    if (!staged) return staged.error();
-    if (auto copied = StreamCopy(
-            "COPY fs_readings_stage (gateway, device, metric, ts, value, ts_source, received_at) "
-            "FROM STDIN",
-            w.buffer());
+  // Fast path: COPY straight into readings. A resent row makes it fail with a unique violation
+  // (kConflict), and then the staged path below absorbs the duplicates.
+  auto direct = InTransaction([&]() -> core::Status {
+    if (auto copied =
+            StreamCopy("COPY " + quoted_schema_ + ".readings " + columns + " FROM STDIN", rows);
         !copied) {
       return copied;
     }
-    // One statement: the readings insert (its count is what was new) and the devices upsert.
-    auto moved =
-        conn_->Exec("WITH ins AS (INSERT INTO " + quoted_schema_ +
-                    ".readings (gateway, device, metric, ts, value, ts_source, received_at) "
-                    "SELECT gateway, device, metric, ts, value, ts_source, received_at "
-                    "FROM fs_readings_stage ON CONFLICT DO NOTHING RETURNING 1), "
-                    "dev AS (INSERT INTO " +
-                    quoted_schema_ +
-                    ".devices AS d (gateway, device, first_seen, last_seen) "
-                    "SELECT gateway, device, min(ts), max(ts) FROM fs_readings_stage "
-                    "GROUP BY gateway, device ON CONFLICT (gateway, device) DO UPDATE SET "
-                    "first_seen = LEAST(d.first_seen, EXCLUDED.first_seen), "
-                    "last_seen = GREATEST(d.last_seen, EXCLUDED.last_seen)) "
-                    "SELECT count(*) FROM ins");
-    if (!moved) return moved.error();
-    inserted = std::stoll(std::string(moved->Value(0, 0)));
-    return core::Ok();
+    inserted = static_cast<std::int64_t>(end - begin);
+    return UpsertDevices(batch, begin, end);
   });
-  if (!sent) return sent.error();
+  if (direct) return inserted;
+  if (direct.error().code != Errc::kConflict) return direct.error();
+
+  auto staged = InTransaction([&]() -> core::Status {
+    auto created = conn_->Exec("CREATE TEMP TABLE fs_readings_stage (LIKE " + quoted_schema_ +
+                               ".readings) ON COMMIT DROP");
+    if (!created) return created.error();
+    if (auto copied = StreamCopy("COPY fs_readings_stage " + columns + " FROM STDIN", rows);
+        !copied) {
+      return copied;
+    }
+    auto moved = conn_->Exec("INSERT INTO " + quoted_schema_ + ".readings " + columns +
+                             " SELECT gateway, device, metric, ts, value, ts_source, received_at "
+                             "FROM fs_readings_stage ON CONFLICT DO NOTHING");
+    if (!moved) return moved.error();
+    inserted = moved->AffectedRows();
+    return UpsertDevices(batch, begin, end);
+  });
+  if (!staged) return staged.error();
   return inserted;
 }
 

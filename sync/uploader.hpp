@@ -6,9 +6,12 @@
 // first transaction of the cycle, upserts the `metrics` rows:
 //   1. aggregate buckets changed since their last upload (hourly, then daily), with
 //      INSERT ... ON CONFLICT DO UPDATE, so dashboards recover first after an outage;
-//   2. the oldest pending batch of readings: COPY into a temporary staging table (ON COMMIT DROP),
-//      INSERT INTO readings ... ON CONFLICT DO NOTHING (inserted = the command's row count,
-//      skipped = the rest, already at the remote), and a devices upsert (first_seen/last_seen);
+//   2. the oldest pending batch of readings, COPY'd straight into `readings`; when that hits a
+//      unique violation (some rows are already there: a resend after a lost COMMIT answer), the
+//      transaction is rolled back and the batch goes the staged way: COPY into a temporary
+//      staging table (ON COMMIT DROP), INSERT INTO readings ... ON CONFLICT DO NOTHING
+//      (inserted = the command's row count, skipped = the rest). Either way the same transaction
+//      upserts `devices` (first_seen/last_seen);
 //   3. when there was nothing to send, a transaction that only refreshes the gateways row.
 // Invariant: a reading leaves the local outbox only after the remote COMMIT of its transaction
 // returned; a dropped link or crash anywhere before leaves it local, and the primary key absorbs
@@ -89,6 +92,9 @@ class Uploader {
   core::Status UploadDaily(CycleReport& report);
   core::Status UploadReadings(const store::UploadBatch& batch, std::size_t begin, std::size_t end,
                               CycleReport& report);
+  std::string EncodeReadings(const store::UploadBatch& batch, std::size_t begin,
+                             std::size_t end) const;
+  core::Status UpsertDevices(const store::UploadBatch& batch, std::size_t begin, std::size_t end);
   core::Expected<std::int64_t> SendReadings(const store::UploadBatch& batch, std::size_t begin,
                                             std::size_t end);
   core::Status StreamCopy(const std::string& copy_sql, const std::string& rows);
