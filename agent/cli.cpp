@@ -11,6 +11,8 @@ namespace {
 
 constexpr RegisterCommand kCommands[] = {
     RegisterConfigCommand,
+    RegisterIngestCommand,
+    RegisterStatusCommand,
     RegisterRunCommand,
 };
 

@@ -24,6 +24,8 @@ using RegisterCommand = void (*)(CLI::App& app, CommandContext& context);
 
 // One line per command, in the order --help lists them.
 void RegisterConfigCommand(CLI::App& app, CommandContext& context);
+void RegisterIngestCommand(CLI::App& app, CommandContext& context);
+void RegisterStatusCommand(CLI::App& app, CommandContext& context);
 void RegisterRunCommand(CLI::App& app, CommandContext& context);
 
 }  // namespace fieldsync::agent
