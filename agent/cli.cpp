@@ -14,6 +14,8 @@ constexpr RegisterCommand kCommands[] = {
     RegisterIngestCommand,
     RegisterStatusCommand,
     RegisterRunCommand,
+    RegisterSyncCommand,
+    RegisterRemoteCommand,
 };
 
 }  // namespace
