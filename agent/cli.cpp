@@ -14,6 +14,7 @@ constexpr RegisterCommand kCommands[] = {
     RegisterIngestCommand,
     RegisterStatusCommand,
     RegisterRunCommand,
+    RegisterTransferCommand,
     RegisterSyncCommand,
     RegisterRemoteCommand,
 };

@@ -27,6 +27,7 @@ void RegisterConfigCommand(CLI::App& app, CommandContext& context);
 void RegisterIngestCommand(CLI::App& app, CommandContext& context);
 void RegisterStatusCommand(CLI::App& app, CommandContext& context);
 void RegisterRunCommand(CLI::App& app, CommandContext& context);
+void RegisterTransferCommand(CLI::App& app, CommandContext& context);
 void RegisterSyncCommand(CLI::App& app, CommandContext& context);
 void RegisterRemoteCommand(CLI::App& app, CommandContext& context);
 

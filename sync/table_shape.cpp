@@ -41,14 +41,14 @@ core::Expected<std::vector<ColumnShape>> MatchColumns(const TableShape& source,
   const std::string name = source.table.schema + "." + source.table.name;
   for (const auto& column : source.columns) {
     if (FindColumn(target, column.name) == nullptr) {
-      return MakeError(Errc::kInvalidArgument, "column \"" + column.name + "\" of " + name +
-                                                   " is missing in the target");
+      return MakeError(Errc::kInvalidArgument,
+                       "column \"" + column.name + "\" of " + name + " is missing in the target");
     }
   }
   for (const auto& column : target.columns) {
     if (FindColumn(source, column.name) == nullptr) {
-      return MakeError(Errc::kInvalidArgument, "column \"" + column.name + "\" of " + name +
-                                                   " is missing in the source");
+      return MakeError(Errc::kInvalidArgument,
+                       "column \"" + column.name + "\" of " + name + " is missing in the source");
     }
   }
   return target.columns;

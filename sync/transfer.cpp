@@ -43,18 +43,17 @@ core::Expected<std::string> SetRange(PgConnection& source, const TransferOptions
   if (!options.start_day) return std::string();
   const std::string start = core::FormatIsoDate(*options.start_day);
   const std::string end = core::FormatIsoDate(*options.end_day);
-  auto set = source.Exec(
-      std::string("SELECT set_config('") + kStartDaySetting + "', $1::date::text, true), " +
-          "set_config('" + kEndDaySetting + "', $2::date::text, true), set_config('" +
-          kRangeStartSetting + "', (($1::date)::timestamp AT TIME ZONE $3)::text, true), " +
-          "set_config('" + kRangeEndSetting +
-          "', (($2::date + 1)::timestamp AT TIME ZONE $3)::text, true)",
-      {start, end, options.timezone});
+  auto set = source.Exec(std::string("SELECT set_config('") + kStartDaySetting +
+                             "', $1::date::text, true), " + "set_config('" + kEndDaySetting +
+                             "', $2::date::text, true), set_config('" + kRangeStartSetting +
+                             "', (($1::date)::timestamp AT TIME ZONE $3)::text, true), " +
+                             "set_config('" + kRangeEndSetting +
+                             "', (($2::date + 1)::timestamp AT TIME ZONE $3)::text, true)",
+                         {start, end, options.timezone});
   if (!set) {
     if (source.last_sqlstate() == "22023") {
-      return MakeError(Errc::kInvalidArgument,
-                       "--timezone \"" + options.timezone + "\" is not a time zone: " +
-                           set.error().message);
+      return MakeError(Errc::kInvalidArgument, "--timezone \"" + options.timezone +
+                                                   "\" is not a time zone: " + set.error().message);
     }
     return set.error().Wrap("source: date range");
   }
@@ -129,26 +128,28 @@ core::Status CheckDevices(PgConnection& source, PgConnection& target, const std:
   auto missing = target.Exec(
       "SELECT u.g || '/' || u.d FROM unnest($1::text[], $2::text[]) AS u(g, d) "
       "WHERE NOT EXISTS (SELECT 1 FROM " +
-          *quoted +
-          ".devices t WHERE t.gateway = u.g AND t.device = u.d) ORDER BY u.g, u.d",
+          *quoted + ".devices t WHERE t.gateway = u.g AND t.device = u.d) ORDER BY u.g, u.d",
       {RenderTextArray(gateways), RenderTextArray(devices)});
   if (!missing) return missing.error().Wrap("target: devices");
   if (missing->rows() == 0) return core::Ok();
   std::vector<std::string> names;
   for (int row = 0; row < missing->rows(); ++row) names.emplace_back(missing->Value(row, 0));
-  return MakeError(Errc::kConflict,
-                   std::to_string(names.size()) + " device(s) of the range are missing from the "
-                   "target's " + schema + ".devices; nothing was written (copy them with "
-                   "--devices):\n  " + ListThatFits(names, kDeviceListWidth));
+  return MakeError(Errc::kConflict, std::to_string(names.size()) +
+                                        " device(s) of the range are missing from the "
+                                        "target's " +
+                                        schema +
+                                        ".devices; nothing was written (copy them with "
+                                        "--devices):\n  " +
+                                        ListThatFits(names, kDeviceListWidth));
 }
 
 }  // namespace
 
 std::vector<std::string> TransferWarnings(const TransferOptions& options) {
   std::vector<std::string> warnings;
-  for (const auto& [side, url] : {std::pair<const char*, const std::string&>{"source",
-                                                                            options.source_url},
-                                  {"target", options.target_url}}) {
+  for (const auto& [side, url] :
+       {std::pair<const char*, const std::string&>{"source", options.source_url},
+        {"target", options.target_url}}) {
     if (ConninfoHasPassword(url)) {
       warnings.push_back(std::string("the ") + side +
                          " URL carries a password; prefer .pgpass, PGPASSFILE or a service file");

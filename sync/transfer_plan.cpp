@@ -34,8 +34,8 @@ std::string RenderQualifiedName(const QualifiedName& name) {
   return QuoteIdentifier(name.schema) + "." + QuoteIdentifier(name.name);
 }
 
-core::Expected<std::string> RenderTimeCondition(std::string_view qualifier,
-                                                std::string_view column, std::string_view type) {
+core::Expected<std::string> RenderTimeCondition(std::string_view qualifier, std::string_view column,
+                                                std::string_view type) {
   const std::string col = std::string(qualifier) + "." + QuoteIdentifier(column);
   if (type == "date") {
     return col + " >= CAST(" + Setting(kStartDaySetting) + " AS date) AND " + col + " <= CAST(" +
@@ -72,8 +72,10 @@ core::Expected<TablePlan> PlanTable(const TableShape& source, const TableShape& 
   plan.on_conflict = on_conflict;
   plan.where = std::move(where);
   if (plan.on_conflict == ConflictAction::kUpdate && plan.key.empty()) {
-    return MakeError(Errc::kInvalidArgument, "updating on conflict needs a primary key on the "
-                                             "target's " + plan.label + "; it has none");
+    return MakeError(Errc::kInvalidArgument,
+                     "updating on conflict needs a primary key on the "
+                     "target's " +
+                         plan.label + "; it has none");
   }
   return plan;
 }
@@ -159,8 +161,7 @@ std::string RenderCreateStage(const TablePlan& plan) {
 }
 
 std::string RenderStageCopyIn(const TablePlan& plan) {
-  return std::string("COPY ") + kStageTable + " (" + JoinColumns(plan.columns, "") +
-         ") FROM STDIN";
+  return std::string("COPY ") + kStageTable + " (" + JoinColumns(plan.columns, "") + ") FROM STDIN";
 }
 
 std::string RenderMerge(const TablePlan& plan) {

@@ -28,13 +28,13 @@ std::string FilterSetting(size_t index);
 
 // One table to copy: which rows of the source, into which table, and what a conflict does.
 struct TablePlan {
-  std::string label;                  // in reports: "readings" or "schema.name"
-  QualifiedName source;               // read as `src`
-  QualifiedName target;               // written as `t`
-  std::vector<std::string> columns;   // matched by name, in the target's order
-  std::vector<std::string> key;       // the target's primary key: the conflict target
+  std::string label;                 // in reports: "readings" or "schema.name"
+  QualifiedName source;              // read as `src`
+  QualifiedName target;              // written as `t`
+  std::vector<std::string> columns;  // matched by name, in the target's order
+  std::vector<std::string> key;      // the target's primary key: the conflict target
   ConflictAction on_conflict = ConflictAction::kSkip;
-  std::string where = "true";         // condition over `src`, values by current_setting()
+  std::string where = "true";  // condition over `src`, values by current_setting()
 };
 
 // "\"name\"" with embedded quotes doubled.
@@ -44,8 +44,8 @@ std::string RenderQualifiedName(const QualifiedName& name);
 // The condition selecting the range on `qualifier.column` of type `type`: inclusive days for
 // `date`, [first day 00:00, day after the last 00:00) for timestamps (zone-aware instants for
 // timestamptz, wall-clock for timestamp). kInvalidArgument for any other type.
-core::Expected<std::string> RenderTimeCondition(std::string_view qualifier,
-                                                std::string_view column, std::string_view type);
+core::Expected<std::string> RenderTimeCondition(std::string_view qualifier, std::string_view column,
+                                                std::string_view type);
 
 // `src."col" = CAST(current_setting('fieldsync.filter_<index>') AS <type>)`.
 std::string RenderFilterCondition(size_t index, std::string_view column, std::string_view type);
@@ -74,8 +74,8 @@ std::string RenderSourceSelect(const TablePlan& plan);  // SELECT cols FROM sour
 std::string RenderCopyOut(const TablePlan& plan);       // COPY (SELECT ...) TO STDOUT
 std::string RenderCount(const TablePlan& plan);         // SELECT count(*) ...
 inline constexpr const char* kStageTable = "pg_temp.fieldsync_transfer_stage";
-std::string RenderCreateStage(const TablePlan& plan);   // TEMP, LIKE target, ON COMMIT DELETE ROWS
-std::string RenderStageCopyIn(const TablePlan& plan);   // COPY stage (cols) FROM STDIN
+std::string RenderCreateStage(const TablePlan& plan);  // TEMP, LIKE target, ON COMMIT DELETE ROWS
+std::string RenderStageCopyIn(const TablePlan& plan);  // COPY stage (cols) FROM STDIN
 // INSERT ... SELECT from the stage ON CONFLICT, answering one row: (inserted, updated).
 // kUpdate changes only rows where some non-key column IS DISTINCT FROM the incoming one.
 std::string RenderMerge(const TablePlan& plan);

@@ -68,10 +68,11 @@ TEST(TransferBinary, CopiesAndPrintsCountsPerTable) {
     CHECK(conn.has_value());
     CHECK(fieldsync::sync::MigrateSchema(**conn, "fieldsync").has_value());
   }
-  dbs.Source("INSERT INTO fieldsync.devices VALUES ('g', 'd', NULL, NULL);"
-             "INSERT INTO fieldsync.readings (gateway, device, metric, ts, value) SELECT 'g', 'd', "
-             "'m', t, 1 FROM generate_series('2024-03-01Z'::timestamptz, '2024-03-03Z', "
-             "interval '1 minute') t");
+  dbs.Source(
+      "INSERT INTO fieldsync.devices VALUES ('g', 'd', NULL, NULL);"
+      "INSERT INTO fieldsync.readings (gateway, device, metric, ts, value) SELECT 'g', 'd', "
+      "'m', t, 1 FROM generate_series('2024-03-01Z'::timestamptz, '2024-03-03Z', "
+      "interval '1 minute') t");
   const std::string args = "--source-url " + Quoted(dbs.source_url()) + " --target-url " +
                            Quoted(dbs.target_url()) +
                            " --start-date 2024-03-02 --end-date 2024-03-02 --devices";
@@ -91,11 +92,12 @@ TEST(TransferBinary, CopiesAndPrintsCountsPerTable) {
   }
   auto again = RunBinary(args);
   CHECK_EQUAL(0, again.exit_code);
-  CHECK_TEXT(Contains(again.out, "readings        1440           0        1440"), again.out.c_str());
+  CHECK_TEXT(Contains(again.out, "readings        1440           0        1440"),
+             again.out.c_str());
 
-  auto unreachable = RunBinary("--source-url postgresql://u:pw123@127.0.0.1:1/x --target-url " +
-                               Quoted(dbs.target_url()) +
-                               " --start-date 2024-03-02 --end-date 2024-03-02");
+  auto unreachable =
+      RunBinary("--source-url postgresql://u:pw123@127.0.0.1:1/x --target-url " +
+                Quoted(dbs.target_url()) + " --start-date 2024-03-02 --end-date 2024-03-02");
   CHECK_EQUAL(1, unreachable.exit_code);
   CHECK(Contains(unreachable.err, "source: cannot connect"));
   CHECK(!Contains(unreachable.err, "pw123"));

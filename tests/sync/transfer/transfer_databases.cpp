@@ -32,8 +32,8 @@ std::string UrlForDatabase(const std::string& url, const std::string& dbname) {
 
 TransferDatabases::TransferDatabases(std::string admin_url) : admin_url_(std::move(admin_url)) {
   static std::atomic<int> counter{0};
-  const std::string base = "fstransfer_" + std::to_string(getpid()) + "_" +
-                           std::to_string(counter++);
+  const std::string base =
+      "fstransfer_" + std::to_string(getpid()) + "_" + std::to_string(counter++);
   source_name_ = base + "_src";
   target_name_ = base + "_dst";
   for (const auto& name : {source_name_, target_name_}) {

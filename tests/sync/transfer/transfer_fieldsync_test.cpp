@@ -82,9 +82,11 @@ TEST(TransferFieldsync, RoundTripCopiesExactlyTheRangeAndRerunSkipsAll) {
   // Nothing outside the range, and only the devices and metrics the range speaks of.
   STRCMP_EQUAL("96", dbs.TargetValue("SELECT count(*) FROM fieldsync.readings").c_str());
   STRCMP_EQUAL("d1,d2", dbs.TargetValue("SELECT string_agg(device, ',' ORDER BY device) FROM "
-                                        "fieldsync.devices").c_str());
+                                        "fieldsync.devices")
+                            .c_str());
   STRCMP_EQUAL("hum,temp", dbs.TargetValue("SELECT string_agg(metric, ',' ORDER BY metric) FROM "
-                                           "fieldsync.metrics").c_str());
+                                           "fieldsync.metrics")
+                               .c_str());
   STRCMP_EQUAL(dbs.SourceValue(Fingerprint("fieldsync.devices x WHERE device <> 'd3'")).c_str(),
                dbs.TargetValue(Fingerprint("fieldsync.devices x")).c_str());
   const auto readings = CountsOf(*report, "readings");
@@ -121,7 +123,8 @@ TEST(TransferFieldsync, ExistingTargetRowsAreNeverOverwritten) {
   CHECK_EQUAL(95, readings.inserted);
   CHECK_EQUAL(1, readings.skipped);
   STRCMP_EQUAL("-42", dbs.TargetValue("SELECT value FROM fieldsync.readings WHERE device = 'd1' "
-                                      "AND ts = '2024-03-02 05:00Z'").c_str());
+                                      "AND ts = '2024-03-02 05:00Z'")
+                          .c_str());
 }
 
 TEST(TransferFieldsync, DayEdgesInUtc) {
@@ -185,8 +188,9 @@ TEST(TransferFieldsync, MissingDevicesAbortBeforeAnyWrite) {
       "INSERT INTO fieldsync.readings (gateway, device, metric, ts, value) SELECT 'gateway-a', "
       "'sensor-with-a-long-name-' || lpad(i::text, 2, '0'), 'm', '2024-03-02 12:00Z', i "
       "FROM generate_series(1, 40) i");
-  dbs.Target("INSERT INTO fieldsync.devices VALUES ('gateway-a', 'sensor-with-a-long-name-01', "
-             "NULL, NULL)");
+  dbs.Target(
+      "INSERT INTO fieldsync.devices VALUES ('gateway-a', 'sensor-with-a-long-name-01', "
+      "NULL, NULL)");
   auto report = Transfer(OptionsFor(dbs, "2024-03-02", "2024-03-02"));
   CHECK(!report);
   CHECK(report.error().code == Errc::kConflict);

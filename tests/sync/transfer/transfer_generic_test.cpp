@@ -68,8 +68,9 @@ TEST(TransferGeneric, ColumnsMatchByNameWhateverTheirOrder) {
   auto url = TestPgUrl();
   if (!url) return;
   TransferDatabases dbs(*url);
-  dbs.Source("CREATE SCHEMA app; CREATE TABLE app.t (a int PRIMARY KEY, b text, c jsonb);"
-             "INSERT INTO app.t VALUES (1, 'one', '{\"k\": 1}'), (2, NULL, '[2]')");
+  dbs.Source(
+      "CREATE SCHEMA app; CREATE TABLE app.t (a int PRIMARY KEY, b text, c jsonb);"
+      "INSERT INTO app.t VALUES (1, 'one', '{\"k\": 1}'), (2, NULL, '[2]')");
   dbs.Target("CREATE SCHEMA app; CREATE TABLE app.t (c jsonb, b text, a int PRIMARY KEY)");
   auto options = OptionsFor(dbs, "", "");
   options.table = "app.t";
@@ -85,19 +86,22 @@ TEST(TransferGeneric, UpdateChangesOnlyRowsThatDiffer) {
   auto url = TestPgUrl();
   if (!url) return;
   TransferDatabases dbs(*url);
-  const char* table = "CREATE SCHEMA app; CREATE TABLE app.t (id int PRIMARY KEY, v jsonb, "
-                      "n numeric, tags text[])";
+  const char* table =
+      "CREATE SCHEMA app; CREATE TABLE app.t (id int PRIMARY KEY, v jsonb, "
+      "n numeric, tags text[])";
   dbs.Source(table);
   dbs.Target(table);
-  dbs.Source("INSERT INTO app.t SELECT i, jsonb_build_object('i', i), i * 1.5, ARRAY['t' || i] "
-             "FROM generate_series(1, 10) i");
+  dbs.Source(
+      "INSERT INTO app.t SELECT i, jsonb_build_object('i', i), i * 1.5, ARRAY['t' || i] "
+      "FROM generate_series(1, 10) i");
   // 1-3 identical, 4 differs in jsonb, 5 in an array (NULL vs value), 6-10 absent, 11 only here.
-  dbs.Target("INSERT INTO app.t SELECT i, jsonb_build_object('i', i), i * 1.5, ARRAY['t' || i] "
-             "FROM generate_series(1, 3) i;"
-             "INSERT INTO app.t VALUES (4, '{\"i\": 40}', 6.0, '{t4}'), (5, '{\"i\": 5}', 7.5, NULL),"
-             " (11, '{}', 0, '{}')");
-  const std::string before = dbs.TargetValue(
-      "SELECT string_agg(xmin::text, ',' ORDER BY id) FROM app.t WHERE id <= 3");
+  dbs.Target(
+      "INSERT INTO app.t SELECT i, jsonb_build_object('i', i), i * 1.5, ARRAY['t' || i] "
+      "FROM generate_series(1, 3) i;"
+      "INSERT INTO app.t VALUES (4, '{\"i\": 40}', 6.0, '{t4}'), (5, '{\"i\": 5}', 7.5, NULL),"
+      " (11, '{}', 0, '{}')");
+  const std::string before =
+      dbs.TargetValue("SELECT string_agg(xmin::text, ',' ORDER BY id) FROM app.t WHERE id <= 3");
   auto options = OptionsFor(dbs, "", "");
   options.table = "app.t";
   options.on_conflict = ConflictAction::kUpdate;
@@ -113,7 +117,8 @@ TEST(TransferGeneric, UpdateChangesOnlyRowsThatDiffer) {
                dbs.TargetValue(Fingerprint("app.t x WHERE id <= 10")).c_str());
   // The identical rows were not even rewritten; the target-only row is untouched.
   STRCMP_EQUAL(before.c_str(), dbs.TargetValue("SELECT string_agg(xmin::text, ',' ORDER BY id) "
-                                               "FROM app.t WHERE id <= 3").c_str());
+                                               "FROM app.t WHERE id <= 3")
+                                   .c_str());
   STRCMP_EQUAL("1", dbs.TargetValue("SELECT count(*) FROM app.t WHERE id = 11").c_str());
 
   auto again = Transfer(options);
@@ -126,15 +131,17 @@ TEST(TransferGeneric, FiltersCompareInTheColumnTypeWithValuesNeverInTheSql) {
   auto url = TestPgUrl();
   if (!url) return;
   TransferDatabases dbs(*url);
-  const char* table = "CREATE SCHEMA app; CREATE TABLE app.t (id uuid PRIMARY KEY, who text, "
-                      "at timestamptz)";
+  const char* table =
+      "CREATE SCHEMA app; CREATE TABLE app.t (id uuid PRIMARY KEY, who text, "
+      "at timestamptz)";
   dbs.Source(table);
   dbs.Target(table);
-  dbs.Source("INSERT INTO app.t VALUES "
-             "('00000000-0000-0000-0000-00000000000a', 'o''brien\"; DROP TABLE app.t; --', "
-             "'2024-03-02Z'), ('00000000-0000-0000-0000-00000000000b', 'other', '2024-03-02Z'), "
-             "('00000000-0000-0000-0000-00000000000c', 'o''brien\"; DROP TABLE app.t; --', "
-             "'2024-03-09Z')");
+  dbs.Source(
+      "INSERT INTO app.t VALUES "
+      "('00000000-0000-0000-0000-00000000000a', 'o''brien\"; DROP TABLE app.t; --', "
+      "'2024-03-02Z'), ('00000000-0000-0000-0000-00000000000b', 'other', '2024-03-02Z'), "
+      "('00000000-0000-0000-0000-00000000000c', 'o''brien\"; DROP TABLE app.t; --', "
+      "'2024-03-09Z')");
   auto options = OptionsFor(dbs, "2024-03-01", "2024-03-05");
   options.table = "app.t";
   options.time_column = "at";
@@ -155,8 +162,9 @@ TEST(TransferGeneric, ColumnMismatchIsNamedAndWritesNothing) {
   auto url = TestPgUrl();
   if (!url) return;
   TransferDatabases dbs(*url);
-  dbs.Source("CREATE SCHEMA app; CREATE TABLE app.t (id int PRIMARY KEY, colour text);"
-             "INSERT INTO app.t VALUES (1, 'red')");
+  dbs.Source(
+      "CREATE SCHEMA app; CREATE TABLE app.t (id int PRIMARY KEY, colour text);"
+      "INSERT INTO app.t VALUES (1, 'red')");
   dbs.Target("CREATE SCHEMA app; CREATE TABLE app.t (id int PRIMARY KEY, color text)");
   auto options = OptionsFor(dbs, "", "");
   options.table = "app.t";

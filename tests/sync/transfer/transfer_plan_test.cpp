@@ -1,7 +1,6 @@
 // The transfer's pure parts: option checks, the SQL it renders, the device list, progress lines.
 #include "sync/transfer_plan.hpp"
 
-
 #include <sstream>
 
 #include "core/time.hpp"
@@ -114,8 +113,9 @@ TEST(TransferPlan, ColumnsFollowTheTargetOrder) {
   auto target = Shape({{"a", "int"}, {"b", "int"}}, {"a"});
   auto plan = PlanTable(source, target, ConflictAction::kSkip, "true");
   CHECK(plan.has_value());
-  STRCMP_EQUAL("COPY (SELECT src.\"a\", src.\"b\" FROM \"app\".\"things\" src WHERE true) TO STDOUT",
-               RenderCopyOut(*plan).c_str());
+  STRCMP_EQUAL(
+      "COPY (SELECT src.\"a\", src.\"b\" FROM \"app\".\"things\" src WHERE true) TO STDOUT",
+      RenderCopyOut(*plan).c_str());
 }
 
 TEST(TransferPlan, UpdateChangesOnlyDifferingNonKeyColumns) {
@@ -123,9 +123,10 @@ TEST(TransferPlan, UpdateChangesOnlyDifferingNonKeyColumns) {
   auto plan = PlanTable(shape, shape, ConflictAction::kUpdate, "true");
   CHECK(plan.has_value());
   const std::string merge = RenderMerge(*plan);
-  CHECK(Contains(merge, "ON CONFLICT (\"id\") DO UPDATE SET \"v\" = EXCLUDED.\"v\", \"w\" = "
-                        "EXCLUDED.\"w\" WHERE ROW(t.\"v\", t.\"w\") IS DISTINCT FROM "
-                        "ROW(EXCLUDED.\"v\", EXCLUDED.\"w\")"));
+  CHECK(Contains(merge,
+                 "ON CONFLICT (\"id\") DO UPDATE SET \"v\" = EXCLUDED.\"v\", \"w\" = "
+                 "EXCLUDED.\"w\" WHERE ROW(t.\"v\", t.\"w\") IS DISTINCT FROM "
+                 "ROW(EXCLUDED.\"v\", EXCLUDED.\"w\")"));
   plan->on_conflict = ConflictAction::kSkip;
   CHECK(Contains(RenderMerge(*plan), "ON CONFLICT DO NOTHING"));
 }
@@ -139,7 +140,8 @@ TEST(TransferPlan, UpdateWithoutPrimaryKeyIsRefused) {
 TEST(TransferPlan, TimeConditionFollowsTheColumnType) {
   auto tz = RenderTimeCondition("src", "ts", "timestamp with time zone");
   CHECK(tz.has_value());
-  CHECK(Contains(*tz, "src.\"ts\" >= CAST(current_setting('fieldsync.range_start') AS timestamptz)"));
+  CHECK(
+      Contains(*tz, "src.\"ts\" >= CAST(current_setting('fieldsync.range_start') AS timestamptz)"));
   CHECK(Contains(*tz, "src.\"ts\" < CAST(current_setting('fieldsync.range_end') AS timestamptz)"));
   auto day = RenderTimeCondition("src", "day", "date");
   CHECK(day.has_value());
@@ -160,8 +162,9 @@ TEST(TransferPlan, FilterValuesStayOutOfTheSql) {
   CHECK(plan.has_value());
   const std::string select = RenderSourceSelect(*plan);
   CHECK(!Contains(select, "DROP"));
-  CHECK(Contains(select, "src.\"name\" = CAST(current_setting('fieldsync.filter_0') AS "
-                         "character varying(20))"));
+  CHECK(Contains(select,
+                 "src.\"name\" = CAST(current_setting('fieldsync.filter_0') AS "
+                 "character varying(20))"));
   o.filters = {{"nope", "1"}};
   auto missing = PlanGenericTable(shape, shape, o);
   CHECK(!missing);

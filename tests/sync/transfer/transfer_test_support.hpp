@@ -9,6 +9,9 @@
 #include "sync/transfer.hpp"
 #include "tests/sync/transfer/transfer_databases.hpp"
 
+// CppUTest last: its leak checker redefines operator new.
+#include <CppUTest/TestHarness.h>
+
 namespace fieldsync::testing {
 
 inline sync::TransferOptions OptionsFor(const TransferDatabases& dbs, const std::string& start,
