@@ -13,7 +13,7 @@ namespace fieldsync::store {
 namespace {
 
 constexpr const char* kInsertReading =
-    "INSERT INTO readings(series_id, ts, value, ts_source, received_at) "
+    "INSERT INTO readings(series_id, ts, value, ts_source, received_offset) "
     "VALUES(?1, ?2, ?3, ?4, ?5) ON CONFLICT(series_id, ts) DO NOTHING";
 
 InputCounterDelta DeltaFromBatch(const IngestBatch& batch) {
@@ -50,14 +50,6 @@ class SeriesRollbackGuard {
 
 }  // namespace
 
-core::Status Store::Impl::SetPageLimit(std::int64_t pages) {
-  // The value is an integer we computed; PRAGMA arguments cannot be bound.
-  core::Expected<CachedStatement> pragma =
-      db->Cached("PRAGMA max_page_count = " + std::to_string(pages));
-  if (!pragma) return pragma.error();
-  return (*pragma)->Run();
-}
-
 core::Expected<std::int64_t> Store::Impl::SeriesId(const core::Reading& reading) {
   std::string key = reading.device + '\n' + reading.metric;
   if (auto it = series_ids.find(key); it != series_ids.end()) return it->second;
@@ -92,42 +84,6 @@ void Store::Impl::ForgetSeriesSince(std::size_t mark) {
   new_series.resize(std::min(mark, new_series.size()));
 }
 
-core::Expected<std::int64_t> Store::Impl::DropOldest(std::int64_t max_id, std::int64_t count) {
-  // Deleting may need a page or two of its own (b-tree rebalancing, freelist trunks): allow the
-  // reserve for the duration.
-  core::Status status = SetPageLimit(budget.hard_limit_pages);
-  if (!status) return status.error();
-  core::Expected<CachedStatement> drop = db->Cached(
-      "DELETE FROM readings WHERE id IN "
-      "(SELECT id FROM readings WHERE id <= ?1 ORDER BY id LIMIT ?2)");
-  if (!drop) return drop.error();
-  status = (*drop)->Bind(1, max_id);
-  if (status) status = (*drop)->Bind(2, count);
-  if (status) status = (*drop)->Run();
-  if (!status) return status.error().Wrap("drop oldest readings");
-  std::int64_t dropped = db->changes();
-  status = AddGlobalCounter(*db, kDroppedCounter, dropped);
-  if (!status) return status.error();
-  return dropped;
-}
-
-void Store::Impl::CheckpointForRoom() {
-  // Failure here changes nothing (the WAL keeps every committed frame); the next attempt tells.
-  (void)wal->Truncate();
-  (void)wal->AdaptToFreeSpace();
-}
-
-void Store::Impl::MaybeRetakeReserve() {
-  if (reserve.held()) return;
-  core::TimeUs now = clock->NowUs();
-  if (now < reserve_retry_at) return;
-  if (!reserve.Take()) {
-    reserve_retry_at = now + 10 * core::kMicrosPerSecond;
-    return;
-  }
-  (void)wal->AdaptToFreeSpace();  // space came back: the WAL may have more again
-}
-
 core::Expected<CommitResult> Store::Impl::CommitOnce(const IngestBatch& batch) {
   CommitResult result;
   result.frame_stored.assign(batch.frames.size(), false);
@@ -142,9 +98,9 @@ core::Expected<CommitResult> Store::Impl::CommitOnce(const IngestBatch& batch) {
   // Restored to the hard limit on every exit so that other writers (deletes) keep the reserve.
   struct LimitRestore {
     Impl& impl;
-    ~LimitRestore() { (void)impl.SetPageLimit(impl.budget.hard_limit_pages); }
+    ~LimitRestore() { (void)impl.SetPageLimit(impl.HardLimitPages()); }
   } limit_restore{*this};
-  core::Status status = SetPageLimit(budget.insert_limit_pages);
+  core::Status status = SetPageLimit(InsertLimitPages());
   if (!status) return status.error();
   // Rows at or below this id were pending before the batch; only those may be dropped for room.
   core::Expected<std::optional<std::int64_t>> last_id =
@@ -185,7 +141,7 @@ core::Expected<CommitResult> Store::Impl::CommitOnce(const IngestBatch& batch) {
         if (status) status = (*insert)->Bind(2, reading.ts);
         if (status) status = (*insert)->Bind(3, reading.value);
         if (status) status = (*insert)->Bind(4, static_cast<std::int64_t>(reading.ts_source));
-        if (status) status = (*insert)->Bind(5, received_at);
+        if (status) status = (*insert)->Bind(5, received_at - reading.ts);
         if (status) status = (*insert)->Run();
         if (!status) break;
         if (db->changes() == 1) {
@@ -213,7 +169,7 @@ core::Expected<CommitResult> Store::Impl::CommitOnce(const IngestBatch& batch) {
       if (options.on_full == OnFull::kDropOldest) {
         core::Expected<std::int64_t> dropped = DropOldest(droppable_max_id, kDropChunk);
         if (!dropped) return dropped.error();
-        status = SetPageLimit(budget.insert_limit_pages);
+        status = SetPageLimit(InsertLimitPages());
         if (!status) return status.error();
         if (*dropped > 0) {
           result.dropped += *dropped;
@@ -256,7 +212,7 @@ core::Expected<CommitResult> Store::Impl::RefuseBatch(const IngestBatch& batch) 
 
 core::Expected<CommitResult> Store::Commit(const IngestBatch& batch) {
   Impl& impl = *impl_;
-  impl.MaybeRetakeReserve();
+  impl.MaybeRecoverDisk();
   std::int64_t dropped_between_attempts = 0;
   for (int attempt = 0;; ++attempt) {
     core::Expected<CommitResult> result = impl.CommitOnce(batch);
@@ -266,11 +222,11 @@ core::Expected<CommitResult> Store::Commit(const IngestBatch& batch) {
     }
     // The budget is normally absorbed frame by frame inside CommitOnce. What arrives here as
     // kFull is a full disk (or a full store met by the commit hook or at COMMIT): SQLite rolled
-    // the batch back and nothing of it was written. Free the reserve so the next transaction can
-    // write its WAL frames, make room or refuse, and say so in the counters.
+    // the batch back and nothing of it was written. OnDiskFull pins the database to the pages
+    // it already has; then make room or refuse (frame by frame again on the retry), and say so
+    // in the counters.
     if (result.error().code != core::Errc::kFull) return result.error().Wrap("commit batch");
-    impl.reserve.Release();
-    impl.CheckpointForRoom();
+    impl.OnDiskFull();
     if (impl.options.on_full == OnFull::kDropOldest && attempt < kMaxFullRetries) {
       std::int64_t readings = 0;
       for (const IngestFrame& frame : batch.frames) {

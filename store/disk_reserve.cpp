@@ -2,12 +2,24 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
 namespace fieldsync::store {
+
+std::optional<std::int64_t> FreeBytes(const std::string& path) {
+  // statvfs needs an existing path: use the directory part.
+  std::string::size_type slash = path.rfind('/');
+  std::string dir =
+      slash == std::string::npos ? "." : path.substr(0, std::max<std::size_t>(slash, 1));
+  struct statvfs fs {};
+  if (::statvfs(dir.c_str(), &fs) != 0) return std::nullopt;
+  return static_cast<std::int64_t>(fs.f_bavail) * static_cast<std::int64_t>(fs.f_frsize);
+}
 
 core::Status DiskReserve::Take() {
   if (held_) return core::Ok();

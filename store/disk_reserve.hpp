@@ -5,6 +5,7 @@
 // Not thread-safe; owned by the Store.
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -12,9 +13,17 @@
 
 namespace fieldsync::store {
 
+// Free bytes for unprivileged use on the file system holding `path` (statvfs); nullopt when it
+// cannot be read.
+std::optional<std::int64_t> FreeBytes(const std::string& path);
+
 class DiskReserve {
  public:
-  DiskReserve(std::string path, std::int64_t bytes) : path_(std::move(path)), bytes_(bytes) {}
+  explicit DiskReserve(std::string path) : path_(std::move(path)) {}
+
+  // The size Take() allocates; a held reserve keeps its old size until taken again.
+  void set_bytes(std::int64_t bytes) { bytes_ = bytes; }
+  std::int64_t bytes() const { return bytes_; }
 
   // Makes sure the reserve file exists with its full size. Fails with kFull when the disk has
   // no room for it (the reserve then stays released; try again later).
@@ -26,7 +35,7 @@ class DiskReserve {
 
  private:
   std::string path_;
-  std::int64_t bytes_;
+  std::int64_t bytes_ = 0;
   bool held_ = false;
 };
 

@@ -11,6 +11,8 @@ namespace {
 // - readings is the outbox: a row is pending until DeleteUploaded removes it. id is the rowid,
 //   so id order is insertion order and "oldest pending" needs no extra index. The only index is
 //   the dedupe key (series_id, ts), which also serves per-series minimum-ts lookups.
+//   received_offset is received_at - ts: 0 (stored in no bytes at all) for readings the agent
+//   stamped, a few bytes for device times, where a full timestamp would take 8.
 // - counters are kept in the store so that status after a restart still shows every loss.
 constexpr const char* kSchemaV1 = R"sql(
 CREATE TABLE meta(
@@ -29,7 +31,7 @@ CREATE TABLE readings(
   ts          INTEGER NOT NULL,
   value       REAL NOT NULL,
   ts_source   INTEGER NOT NULL,
-  received_at INTEGER NOT NULL
+  received_offset INTEGER NOT NULL
 );
 CREATE UNIQUE INDEX readings_key ON readings(series_id, ts);
 CREATE TABLE input_counters(

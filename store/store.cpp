@@ -19,7 +19,10 @@ namespace fieldsync::store {
 namespace {
 
 constexpr int kBusyTimeoutMs = 5000;
-constexpr std::int64_t kMaxReserveBytes = 256 * 1024;
+// Small pages: a grouped commit rewrites the partly filled last page of the table and of each
+// series' stretch of the key index; at 1 KiB instead of SQLite's 4 KiB that rewrite costs a
+// quarter, which measured as roughly 40 % fewer bytes written per reading (docs/store.md).
+constexpr std::int64_t kPageSize = 1024;
 
 std::int64_t FileSize(const std::string& path) {
   struct stat st {};
@@ -81,9 +84,7 @@ core::Expected<std::unique_ptr<Store>> Store::Open(const std::string& state_dir,
   core::Status status = EnsureDirectory(state_dir);
   if (!status) return status.error();
   std::string db_path = state_dir + "/fieldsync.db";
-  StoreBudget budget = ComputeBudget(options.max_mb, 4096);
-  auto impl = std::make_unique<Impl>(clock, db_path + "-reserve",
-                                     std::min(kMaxReserveBytes, budget.max_bytes / 8));
+  auto impl = std::make_unique<Impl>(clock, db_path + "-reserve");
   impl->options = options;
   impl->db_path = db_path;
 
@@ -97,17 +98,18 @@ core::Expected<std::unique_ptr<Store>> Store::Open(const std::string& state_dir,
   if (!version) return version.error().Wrap("open store " + db_path);
   if (*version > kSchemaVersion) return MigrateSchema(conn, StoreMigrations()).error();
 
-  status = conn.Exec("PRAGMA page_size = 4096");  // only takes effect on a fresh file
+  // Only takes effect on a fresh file; an existing store keeps its page size.
+  status = conn.Exec("PRAGMA page_size = " + std::to_string(kPageSize));
   if (status) status = Configure(conn, options);
   if (status) status = MigrateSchema(conn, StoreMigrations());
   if (!status) return status.error().Wrap("open store " + db_path);
 
   core::Expected<std::optional<std::int64_t>> page_size = conn.QueryInt64("PRAGMA page_size");
   if (!page_size) return page_size.error();
-  std::int64_t bytes_per_page = page_size->value_or(4096);
+  std::int64_t bytes_per_page = page_size->value_or(kPageSize);
   impl->budget = ComputeBudget(options.max_mb, bytes_per_page);
   // The value is an integer we computed; PRAGMA arguments cannot be bound.
-  status = conn.Exec("PRAGMA max_page_count = " + std::to_string(impl->budget.hard_limit_pages));
+  status = impl->SetPageLimit(impl->HardLimitPages());
   if (status) {
     impl->wal = std::make_unique<WalLimit>(conn, state_dir, impl->budget.wal_pages, bytes_per_page);
     status = impl->wal->Install();
@@ -117,7 +119,9 @@ core::Expected<std::unique_ptr<Store>> Store::Open(const std::string& state_dir,
   core::Expected<std::string> instance_id = LoadOrCreateInstanceId(conn);
   if (!instance_id) return instance_id.error().Wrap("instance_id of " + db_path);
   impl->instance_id = std::move(*instance_id);
-  impl->MaybeRetakeReserve();  // a disk already full leaves it released; retried on commits
+  // The reserve covers what a checkpoint may need to copy from the WAL into the database.
+  impl->reserve.set_bytes(impl->wal->allowance_pages() * bytes_per_page);
+  (void)impl->reserve.Take();  // a disk already full leaves it out; retried on commits
 
   std::unique_ptr<Store> store(new Store());
   store->impl_ = std::move(impl);
@@ -129,7 +133,7 @@ Store::~Store() = default;
 core::Expected<UploadBatch> Store::OldestPending(std::size_t limit) {
   UploadBatch batch;
   core::Expected<CachedStatement> rows = impl_->db->Cached(
-      "SELECT r.id, s.device, s.metric, r.ts, r.value, r.ts_source, r.received_at "
+      "SELECT r.id, s.device, s.metric, r.ts, r.value, r.ts_source, r.ts + r.received_offset "
       "FROM readings r JOIN series s ON s.id = r.series_id ORDER BY r.id LIMIT ?1");
   if (!rows) return rows.error();
   core::Status status = (*rows)->Bind(1, static_cast<std::int64_t>(limit));
@@ -175,8 +179,7 @@ core::Status Store::DeleteUploaded(const std::vector<std::int64_t>& ids) {
     if (status.error().code != core::Errc::kFull || attempt > 0) {
       return status.error().Wrap("delete " + std::to_string(ids.size()) + " uploaded readings");
     }
-    impl.reserve.Release();
-    impl.CheckpointForRoom();
+    impl.OnDiskFull();
   }
 }
 

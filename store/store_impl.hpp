@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -22,10 +23,12 @@ namespace fieldsync::store {
 inline constexpr std::int64_t kDropChunk = 256;
 // Attempts of a whole batch after the disk (not the budget) turned out to be full.
 inline constexpr int kMaxFullRetries = 8;
+// Pages a delete may add beyond the pinned page count of a full disk.
+inline constexpr std::int64_t kDeletePages = 4;
 
 struct Store::Impl {
-  Impl(core::Clock& clock_ref, std::string reserve_path, std::int64_t reserve_bytes)
-      : clock(&clock_ref), reserve(std::move(reserve_path), reserve_bytes) {}
+  Impl(core::Clock& clock_ref, std::string reserve_path)
+      : clock(&clock_ref), reserve(std::move(reserve_path)) {}
 
   std::unique_ptr<Database> db;
   std::unique_ptr<WalLimit> wal;  // after db: unhooked before the connection closes
@@ -35,7 +38,9 @@ struct Store::Impl {
   std::string db_path;
   std::string instance_id;
   DiskReserve reserve;
-  core::TimeUs reserve_retry_at = 0;
+  // Set after a disk-full event: the database's page count then, its new ceiling until the
+  // reserve can be taken again (space came back).
+  std::optional<std::int64_t> pinned_pages;
   CommitHook hook;
   DuplicateFilter duplicate_filter;
 
@@ -44,16 +49,20 @@ struct Store::Impl {
   std::unordered_map<std::string, std::int64_t> series_ids;
   std::vector<std::string> new_series;
 
-  // PRAGMA max_page_count: insert_limit_pages while readings go in, hard_limit_pages otherwise.
+  // PRAGMA max_page_count: InsertLimitPages() while readings go in, HardLimitPages() otherwise.
+  std::int64_t InsertLimitPages() const;
+  std::int64_t HardLimitPages() const;
   core::Status SetPageLimit(std::int64_t pages);
   core::Expected<std::int64_t> SeriesId(const core::Reading& reading);
   void ForgetSeriesSince(std::size_t mark);
   // Deletes up to `count` oldest readings with id <= max_id and counts them as dropped. Leaves
-  // the page limit at hard_limit_pages. REQUIRES: a transaction is open.
+  // the page limit at HardLimitPages(). REQUIRES: a transaction is open.
   core::Expected<std::int64_t> DropOldest(std::int64_t max_id, std::int64_t count);
-  void MaybeRetakeReserve();
-  // On a full disk: give the WAL's space back and shrink its allowance to the free space.
-  void CheckpointForRoom();
+  // After SQLITE_FULL/ENOSPC: frees the reserve, checkpoints and truncates the WAL, and pins the
+  // database to the pages it has.
+  void OnDiskFull();
+  // While the reserve is out: takes it back and lifts the pin once the disk has room again.
+  void MaybeRecoverDisk();
 
   core::Expected<CommitResult> CommitOnce(const IngestBatch& batch);
   // Records a batch refused as a whole (reject_new, or a disk that stays full): every frame is

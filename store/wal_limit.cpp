@@ -1,8 +1,9 @@
 #include "store/wal_limit.hpp"
 
-#include <sys/statvfs.h>
-
 #include <algorithm>
+#include <optional>
+
+#include "store/disk_reserve.hpp"
 
 namespace fieldsync::store {
 namespace {
@@ -29,11 +30,8 @@ core::Status WalLimit::Install() {
 
 core::Status WalLimit::AdaptToFreeSpace() {
   std::int64_t allowance = budget_pages_;
-  struct statvfs fs {};
-  if (::statvfs(state_dir_.c_str(), &fs) == 0) {
-    auto free_bytes =
-        static_cast<std::int64_t>(fs.f_bavail) * static_cast<std::int64_t>(fs.f_frsize);
-    allowance = std::min(allowance, free_bytes / 8 / page_size_);
+  if (std::optional<std::int64_t> free_bytes = FreeBytes(state_dir_ + "/.")) {
+    allowance = std::min(allowance, *free_bytes / 8 / page_size_);
   }
   allowance_pages_ = std::max(allowance, kMinAllowancePages);
   // After a checkpoint reset SQLite trims a larger WAL file back to this size.
