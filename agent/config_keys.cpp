@@ -1,27 +1,20 @@
 #include "agent/config_keys.hpp"
 
 #include <algorithm>
-#include <cerrno>
 #include <climits>
-#include <cstring>
-#include <filesystem>
-#include <fstream>
 #include <limits>
-#include <sstream>
-#include <type_traits>
 #include <vector>
 
+#include "agent/config_rules.hpp"
 #include "agent/config_values.hpp"
 #include "core/names.hpp"
 #include "drivers/topic_template.hpp"
+#include "store/time_zone.hpp"
 
 namespace fieldsync::agent {
 namespace {
 
-using core::Errc;
-using core::MakeError;
-
-constexpr std::int64_t kNoMax = std::numeric_limits<std::int64_t>::max();
+using namespace rules;  // NOLINT: the table below is written in the factories' terms
 
 constexpr EnumName<drivers::FrameFormat> kFormats[] = {{"json", drivers::FrameFormat::kJson},
                                                        {"kv", drivers::FrameFormat::kKv},
@@ -46,173 +39,9 @@ constexpr unsigned kBaudRates[] = {
     2400,   4800,   9600,    19200,   38400,   57600,   115200,  230400,  460800,  500000,
     576000, 921600, 1000000, 1152000, 1500000, 2000000, 2500000, 3000000, 3500000, 4000000};
 
-core::Error Invalid(std::string message) {
-  return MakeError(Errc::kInvalidArgument, std::move(message));
-}
-
-// ---- rule factories: `field` is a generic accessor `[](auto& t) -> auto& { return t.x; }`.
-
-enum class Empty { kKeepsDefault, kIsAValue };
-
-using NameCheck = bool (*)(std::string_view);
-
-template <class T, class F>
-KeyRule<T> Text(std::string_view name, std::string_view description, F field,
-                NameCheck check = nullptr, std::string_view rule = {},
-                Empty empty = Empty::kKeepsDefault) {
-  return {name, "string", description,
-          [=](T& t, const toml::node& node, KeyContext&) -> core::Status {
-            auto text = ReadString(node);
-            if (!text) return text.error();
-            if (text->empty() && empty == Empty::kKeepsDefault) return core::Ok();
-            if (!text->empty() && check != nullptr && !check(*text)) {
-              return Invalid("expected " + std::string(rule) + ", got " + TomlString(*text));
-            }
-            field(t) = *text;
-            return core::Ok();
-          },
-          [=](const T& t, const Config&, const std::string&) -> std::optional<std::string> {
-            return TomlString(field(t));
-          }};
-}
-
-template <class T, class F>
-KeyRule<T> Integer(std::string_view name, std::string_view description, F field, std::int64_t min,
-                   std::int64_t max = kNoMax) {
-  return {name, "integer", description,
-          [=](T& t, const toml::node& node, KeyContext&) -> core::Status {
-            auto v = ReadInteger(node, min, max);
-            if (!v) return v.error();
-            using Field = std::remove_reference_t<decltype(field(t))>;
-            field(t) = static_cast<Field>(*v);
-            return core::Ok();
-          },
-          [=](const T& t, const Config&, const std::string&) -> std::optional<std::string> {
-            return std::to_string(field(t));
-          }};
-}
-
-template <class T, class F>
-KeyRule<T> Float(std::string_view name, std::string_view description, F field,
-                 double min = -std::numeric_limits<double>::infinity()) {
-  return {name, "float", description,
-          [=](T& t, const toml::node& node, KeyContext&) -> core::Status {
-            auto v = ReadNumber(node);
-            if (!v) return v.error();
-            if (*v < min) return Invalid("expected a number >= " + TomlFloat(min));
-            field(t) = *v;
-            return core::Ok();
-          },
-          [=](const T& t, const Config&, const std::string&) -> std::optional<std::string> {
-            return TomlFloat(field(t));
-          }};
-}
-
-template <class T, class F>
-KeyRule<T> Bool(std::string_view name, std::string_view description, F field) {
-  return {name, "boolean", description,
-          [=](T& t, const toml::node& node, KeyContext&) -> core::Status {
-            auto v = ReadBool(node);
-            if (!v) return v.error();
-            field(t) = *v;
-            return core::Ok();
-          },
-          [=](const T& t, const Config&, const std::string&) -> std::optional<std::string> {
-            return field(t) ? "true" : "false";
-          }};
-}
-
-template <class T, class E, std::size_t N, class F>
-KeyRule<T> Enum(std::string_view name, std::string_view description, const EnumName<E> (&names)[N],
-                F field) {
-  std::span<const EnumName<E>> choices(names);
-  return {name, "enum", description,
-          [=](T& t, const toml::node& node, KeyContext&) -> core::Status {
-            auto v = ReadEnum(node, choices);
-            if (!v) return v.error();
-            field(t) = *v;
-            return core::Ok();
-          },
-          [=](const T& t, const Config&, const std::string&) -> std::optional<std::string> {
-            return TomlString(EnumToName<E>(field(t), choices));
-          }};
-}
-
-template <class T, class F>
-KeyRule<T> List(std::string_view name, std::string_view description, F field) {
-  return {name, "array of strings", description,
-          [=](T& t, const toml::node& node, KeyContext&) -> core::Status {
-            auto v = ReadStringList(node);
-            if (!v) return v.error();
-            field(t) = std::move(*v);
-            return core::Ok();
-          },
-          [=](const T& t, const Config&, const std::string&) -> std::optional<std::string> {
-            return TomlStringList(field(t));
-          }};
-}
-
-// "mqtt[0].password_file" -> "mqtt[0].password": where the secret's origin is recorded.
-std::string SecretKeyOf(const std::string& file_key) {
-  constexpr std::string_view kSuffix = "_file";
-  return file_key.substr(0, file_key.size() - kSuffix.size());
-}
-
-core::Expected<std::string> ReadSecretFile(const std::string& path_text, KeyContext& context) {
-  std::filesystem::path path(path_text);
-  if (path.is_relative()) {
-    auto credentials = context.env("CREDENTIALS_DIRECTORY");
-    path = std::filesystem::path(credentials && !credentials->empty() ? *credentials
-                                                                      : context.base_dir) /
-           path;
-  }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    return MakeError(Errc::kInvalidArgument,
-                     "cannot read secret file '" + path.string() + "': " + std::strerror(errno));
-  }
-  std::ostringstream text;
-  text << in.rdbuf();
-  std::string secret = text.str();
-  // Editors and `echo` add a final newline that is never part of a password or URL.
-  while (!secret.empty() && (secret.back() == '\n' || secret.back() == '\r')) secret.pop_back();
-  if (secret.empty()) {
-    return MakeError(Errc::kInvalidArgument, "secret file '" + path.string() + "' is empty");
-  }
-  context.config.secret_origins[SecretKeyOf(context.key)] = SecretOrigin{path.string(), ""};
-  return secret;
-}
-
-// A *_file key: the value is a path; the file's content becomes the secret `field`.
-template <class T, class F>
-KeyRule<T> SecretFile(std::string_view name, std::string_view description, F field,
-                      std::string_view secret_label) {
-  return {
-      name, "path", description,
-      [=](T& t, const toml::node& node, KeyContext& context) -> core::Status {
-        auto path = ReadString(node);
-        if (!path) return path.error();
-        if (path->empty()) return core::Ok();
-        auto secret = ReadSecretFile(*path, context);
-        if (!secret) return secret.error();
-        field(t) = std::move(*secret);
-        return core::Ok();
-      },
-      [=](const T& t, const Config& config, const std::string& key) -> std::optional<std::string> {
-        auto origin = config.secret_origins.find(SecretKeyOf(key));
-        std::string file = origin != config.secret_origins.end() ? origin->second.file : "";
-        std::string out = TomlString(file) + "  # " + std::string(secret_label);
-        if (field(t).empty()) return out + " (unset)";
-        out += " (redacted)";
-        if (origin != config.secret_origins.end() && !origin->second.env.empty()) {
-          out += ", from $" + origin->second.env;
-        }
-        return out;
-      }};
-}
-
 bool IsDeviceName(std::string_view s) { return core::IsValidDevice(s); }
 bool IsSqlIdentifier(std::string_view s) { return core::IsValidSqlIdentifier(s); }
+bool IsKnownTimeZone(std::string_view s) { return store::TimeZone::FromName(s).has_value(); }
 bool IsMqttUrl(std::string_view s) { return s.starts_with("tcp://") || s.starts_with("ssl://"); }
 
 // host:port or [v6]:port with a port in 1..65535.
@@ -371,7 +200,9 @@ const std::vector<KeyRule<drivers::HttpSpec>> kHttpKeys = {
 
 const std::vector<KeyRule<store::AggregateOptions>> kAggregateKeys = {
     Text<store::AggregateOptions>(
-        "timezone", "IANA zone of daily buckets", [](auto& t) -> auto& { return t.timezone; }),
+        "timezone", "IANA zone of daily buckets", [](auto& t) -> auto& { return t.timezone; },
+        IsKnownTimeZone,
+        "an IANA time zone name such as \"Europe/Berlin\" (see /usr/share/zoneinfo)"),
     Integer<store::AggregateOptions>(
         "late_window_s", "seconds behind a series' newest reading still aggregated",
         [](auto& t) -> auto& { return t.late_window_s; }, 0),

@@ -1,12 +1,17 @@
 // Every kind of configuration mistake names the full key and its line.
 #include <string>
 
+#include "store/time_zone.hpp"
 #include "tests/agent/config_test_support.hpp"
 
 // CppUTest last: its leak detector redefines operator new for what follows.
 #include <CppUTest/TestHarness.h>
 
 using fieldsync::testing::ConfigError;
+
+// The tz database is loaded once per process and kept: load it before the tests run so that the
+// leak detector does not count it against the first test that names a zone.
+static const bool kTimeZonesLoaded = fieldsync::store::TimeZone::FromName("UTC").has_value();
 
 namespace {
 
@@ -131,6 +136,11 @@ TEST(ConfigErrors, SerialAsPlainTableIsRefused) {
 TEST(ConfigErrors, TomlSyntaxErrorHasItsLine) {
   std::string e = ConfigError("gateway = \"g\"\n[store\n");
   CheckMentions(e, "test.toml:2: not valid TOML");
+}
+
+TEST(ConfigErrors, UnknownTimeZone) {
+  std::string e = ConfigError("gateway = \"g\"\n[aggregate]\ntimezone = \"Europe/Atlantis\"\n");
+  CheckMentions(e, "test.toml:3: key 'aggregate.timezone': expected an IANA time zone name");
 }
 
 TEST(ConfigErrors, InvalidMetricName) {
