@@ -40,6 +40,12 @@ TEST(CliConfig, NoCommandIsAUsageError) {
   LONGS_EQUAL(2, r.exit_code);
 }
 
+TEST(CliConfig, MistypedCommandIsNamed) {
+  CommandOutput r = RunFieldsync(dir, "stauts");
+  LONGS_EQUAL(2, r.exit_code);
+  CHECK(Contains(r.err, "unknown command 'stauts'"));
+}
+
 TEST(CliConfig, UnknownOptionIsAUsageError) {
   CommandOutput r = RunFieldsync(dir, "config check --frobnicate");
   LONGS_EQUAL(2, r.exit_code);
