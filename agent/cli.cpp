@@ -9,6 +9,8 @@
 namespace fieldsync::agent {
 namespace {
 
+// One command per line (clang-format would pack them into columns).
+// clang-format off
 constexpr RegisterCommand kCommands[] = {
     RegisterConfigCommand,
     RegisterIngestCommand,
@@ -18,6 +20,7 @@ constexpr RegisterCommand kCommands[] = {
     RegisterSyncCommand,
     RegisterRemoteCommand,
 };
+// clang-format on
 
 }  // namespace
 
