@@ -206,8 +206,10 @@ core::Expected<PgResult> PgConnection::Exec(std::string_view sql,
   if (sent == 0) return LinkError("send");
   if (auto flushed = Flush(deadline); !flushed) return flushed.error();
   auto result = Collect(deadline);
-  if (result && result->CommandTag().starts_with("COPY")) {
-    return MakeError(Errc::kInternal, "COPY must go through BeginCopy");
+  if (result && conn_ && PQtransactionStatus(conn_.get()) == PQTRANS_ACTIVE) {
+    // A COPY started through Exec would leave the connection mid-protocol: drop it.
+    Close();
+    return MakeError(Errc::kInternal, "COPY must go through BeginCopy/BeginCopyOut");
   }
   return result;
 }

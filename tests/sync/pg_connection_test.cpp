@@ -114,6 +114,17 @@ TEST(PgConnection, CopyStreamsRowsInAnySplit) {
   STRCMP_EQUAL("line\twith tab", std::string(r->Value(0, 1)).c_str());
 }
 
+TEST(PgConnection, CopyThroughExecIsRefused) {
+  auto url = TestPgUrl();
+  if (!url) return;
+  PgTestSchema db(*url);
+  auto conn = db.Connect();
+  CHECK(conn->Exec("CREATE TEMP TABLE c (k int)").has_value());
+  auto r = conn->Exec("COPY c FROM STDIN");
+  CHECK(!r && r.error().code == Errc::kInternal);
+  CHECK_FALSE(conn->connected());
+}
+
 TEST(PgConnection, BadCopyDataIsADataError) {
   auto url = TestPgUrl();
   if (!url) return;
