@@ -20,6 +20,22 @@ std::optional<std::string> TestPgUrl() {
   return std::nullopt;
 }
 
+std::string ConninfoWith(const std::string& url,
+                         const std::vector<std::pair<std::string, std::string>>& overrides) {
+  char* err = nullptr;
+  sync::PgConninfoPtr options(PQconninfoParse(url.c_str(), &err));
+  if (err != nullptr) PQfreemem(err);
+  std::string out;
+  for (const auto& [key, value] : overrides) out += key + "='" + value + "' ";
+  for (const PQconninfoOption* o = options.get(); o && o->keyword != nullptr; ++o) {
+    if (o->val == nullptr) continue;
+    bool replaced = false;
+    for (const auto& kv : overrides) replaced = replaced || kv.first == o->keyword;
+    if (!replaced) out += std::string(o->keyword) + "='" + o->val + "' ";
+  }
+  return out;
+}
+
 PgTestSchema::PgTestSchema(std::string url) : url_(std::move(url)) {
   static std::atomic<int> counter{0};
   name_ = "fstest_" + std::to_string(getpid()) + "_" + std::to_string(counter++);

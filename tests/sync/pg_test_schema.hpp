@@ -5,6 +5,8 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "sync/pg_connection.hpp"
 
@@ -12,6 +14,10 @@ namespace fieldsync::testing {
 
 // $FIELDSYNC_TEST_PGURL, or nullopt after printing "SKIPPED: FIELDSYNC_TEST_PGURL not set" once.
 std::optional<std::string> TestPgUrl();
+
+// `url` as a key=value string with some keys replaced (e.g. host/port of a proxy, another user).
+std::string ConninfoWith(const std::string& url,
+                         const std::vector<std::pair<std::string, std::string>>& overrides);
 
 class PgTestSchema {
  public:

@@ -24,16 +24,9 @@ namespace {
 
 // The test URL with host and port replaced by the proxy's, as a key=value string.
 std::string ThroughProxy(const std::string& url, int port) {
-  char* err = nullptr;
-  sync::PgConninfoPtr options(PQconninfoParse(url.c_str(), &err));
-  if (err != nullptr) PQfreemem(err);
-  std::string out = "host=127.0.0.1 port=" + std::to_string(port);
-  for (const PQconninfoOption* o = options.get(); o && o->keyword != nullptr; ++o) {
-    const std::string key = o->keyword;
-    if (o->val == nullptr || key == "host" || key == "hostaddr" || key == "port") continue;
-    out += " " + key + "='" + o->val + "'";
-  }
-  return out;
+  // hostaddr would bypass the proxy's host: cleared along with host and port.
+  return testing::ConninfoWith(
+      url, {{"host", "127.0.0.1"}, {"hostaddr", "127.0.0.1"}, {"port", std::to_string(port)}});
 }
 
 std::pair<std::string, int> Target(const std::string& url) {

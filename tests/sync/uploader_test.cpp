@@ -3,6 +3,7 @@
 
 #include <CppUTest/TestHarness.h>
 
+#include <unistd.h>
 #include <chrono>
 #include <cstdlib>
 #include <random>
@@ -329,4 +330,37 @@ TEST(Uploader, ChangedBucketsAreUpsertedAndMetricsAndGatewayRefreshed) {
   STRCMP_EQUAL("18", std::string(metric.Value(0, 2)).c_str());
   STRCMP_EQUAL("31.2", std::string(metric.Value(0, 3)).c_str());
   LONGS_EQUAL(1, f.RemoteCount("gateways"));
+}
+
+TEST(Uploader, ThePrintedGrantsAreEnoughToUpload) {
+  auto url = TestPgUrl();
+  if (!url) return;
+  Fixture f(*url);
+  const std::string role = "fsup_" + std::to_string(getpid());
+  f.db.Exec("DROP ROLE IF EXISTS " + role + "; CREATE ROLE " + role + " LOGIN");
+  auto grants = RenderGrants(f.db.name(), role);
+  f.db.Exec(*grants);
+  f.options.url = ConninfoWith(*url, {{"user", role}});
+  fieldsync::core::MetricSpec spec;
+  f.options.metrics["temperature"] = spec;
+  MemoryBucketOutbox buckets;
+  fieldsync::store::HourlyRow h;
+  h.device = "d1";
+  h.metric = "temperature";
+  h.bucket = kT0 - kT0 % fieldsync::core::kMicrosPerHour;
+  h.stats.n = 1;
+  buckets.hourly.push_back(h);
+  const auto generated = Generate(300, 9);
+  for (const auto& r : generated) f.outbox.Add(r);
+  for (int i = 0; i < 100; ++i) f.outbox.Add(generated[static_cast<size_t>(i)]);  // resent rows
+  Uploader uploader(f.options, f.outbox, &buckets, f.clock);
+  CycleReport report = uploader.RunCycle();
+  CHECK_TEXT(report.outcome == UploadOutcome::kOk, report.message.c_str());
+  LONGS_EQUAL(300, report.inserted);
+  LONGS_EQUAL(100, report.skipped);
+  LONGS_EQUAL(1, report.hourly);
+  buckets.hourly.push_back(h);  // and an update of a bucket already there
+  CHECK(uploader.RunCycle().outcome == UploadOutcome::kOk);
+  uploader.Disconnect();
+  f.db.Exec("DROP OWNED BY " + role + "; DROP ROLE " + role);
 }
