@@ -241,7 +241,11 @@ TEST(TransferFieldsync, ErrorsNameTheSideAndNeverThePassword) {
   CHECK(!report);
   CHECK_TEXT(report.error().message.starts_with("target: "), report.error().message.c_str());
   CHECK(!Contains(report.error().message, "s3cretpw"));
-  CHECK_EQUAL(1u, TransferWarnings(options).size());
+  bool warned = false;
+  for (const auto& warning : TransferWarnings(options)) {
+    warned = warned || Contains(warning, "the target URL carries a password");
+  }
+  CHECK(warned);
 
   dbs.Target("DROP TABLE fieldsync.hourly");
   report = Transfer(OptionsFor(dbs, "2024-03-02", "2024-03-02"));
