@@ -6,6 +6,7 @@ namespace fieldsync::store {
 
 StoreBudget ComputeBudget(std::int64_t max_mb, std::int64_t page_size) {
   StoreBudget budget;
+  budget.page_size = page_size;
   budget.max_bytes = max_mb * 1024 * 1024;
   std::int64_t total_pages = budget.max_bytes / page_size;
   budget.wal_pages = std::clamp<std::int64_t>(total_pages / 8, 8, (4 * 1024 * 1024) / page_size);

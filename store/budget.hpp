@@ -9,6 +9,7 @@
 namespace fieldsync::store {
 
 struct StoreBudget {
+  std::int64_t page_size = 0;
   std::int64_t max_bytes = 0;           // max_mb in bytes: db + WAL stay below this
   std::int64_t wal_pages = 0;           // WAL allowance: autocheckpoint threshold and size limit
   std::int64_t hard_limit_pages = 0;    // database pages when deleting (reserve included)

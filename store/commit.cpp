@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -84,6 +85,39 @@ void Store::Impl::ForgetSeriesSince(std::size_t mark) {
   new_series.resize(std::min(mark, new_series.size()));
 }
 
+core::Status Store::Impl::InsertFrame(const IngestFrame& frame, core::TimeUs received_at,
+                                      std::vector<core::Reading>& stored, std::int64_t& accepted,
+                                      std::int64_t& duplicates) {
+  for (const core::Reading& reading : frame.readings) {
+    core::Expected<std::int64_t> series = SeriesId(reading);
+    if (!series) return series.error();
+    if (duplicate_filter) {
+      core::Expected<bool> known = duplicate_filter(*db, reading);
+      if (!known) return known.error();
+      if (*known) {
+        ++duplicates;
+        continue;
+      }
+    }
+    core::Expected<CachedStatement> insert = db->Cached(kInsertReading);
+    if (!insert) return insert.error();
+    core::Status status = (*insert)->Bind(1, *series);
+    if (status) status = (*insert)->Bind(2, reading.ts);
+    if (status) status = (*insert)->Bind(3, reading.value);
+    if (status) status = (*insert)->Bind(4, static_cast<std::int64_t>(reading.ts_source));
+    if (status) status = (*insert)->Bind(5, received_at - reading.ts);
+    if (status) status = (*insert)->Run();
+    if (!status) return status;
+    if (db->changes() == 1) {
+      ++accepted;
+      stored.push_back(reading);
+    } else {
+      ++duplicates;  // (device, metric, ts) already pending, or earlier in this batch
+    }
+  }
+  return core::Ok();
+}
+
 core::Expected<CommitResult> Store::Impl::CommitOnce(const IngestBatch& batch) {
   CommitResult result;
   result.frame_stored.assign(batch.frames.size(), false);
@@ -115,41 +149,16 @@ core::Expected<CommitResult> Store::Impl::CommitOnce(const IngestBatch& batch) {
       std::size_t stored_mark = stored.size();
       std::int64_t accepted = 0;
       std::int64_t duplicates = 0;
-      core::Expected<Savepoint> savepoint = Savepoint::Begin(*db);
-      if (!savepoint) return savepoint.error();
-      status = core::Ok();
-      for (const core::Reading& reading : frame.readings) {
-        core::Expected<std::int64_t> series = SeriesId(reading);
-        if (!series) {
-          status = series.error();
-          break;
-        }
-        if (duplicate_filter) {
-          core::Expected<bool> known = duplicate_filter(*db, reading);
-          if (!known) {
-            status = known.error();
-            break;
-          }
-          if (*known) {
-            ++duplicates;
-            continue;
-          }
-        }
-        core::Expected<CachedStatement> insert = db->Cached(kInsertReading);
-        if (!insert) return insert.error();
-        status = (*insert)->Bind(1, *series);
-        if (status) status = (*insert)->Bind(2, reading.ts);
-        if (status) status = (*insert)->Bind(3, reading.value);
-        if (status) status = (*insert)->Bind(4, static_cast<std::int64_t>(reading.ts_source));
-        if (status) status = (*insert)->Bind(5, received_at - reading.ts);
-        if (status) status = (*insert)->Run();
-        if (!status) break;
-        if (db->changes() == 1) {
-          ++accepted;
-          stored.push_back(reading);
-        } else {
-          ++duplicates;  // (device, metric, ts) already pending, or earlier in this batch
-        }
+      core::Expected<bool> room = HasRoomFor(frame.readings.size());
+      if (!room) return room.error();
+      std::optional<Savepoint> savepoint;
+      if (*room) {
+        core::Expected<Savepoint> begun = Savepoint::Begin(*db);
+        if (!begun) return begun.error();
+        savepoint.emplace(std::move(*begun));
+        status = InsertFrame(frame, received_at, stored, accepted, duplicates);
+      } else {
+        status = core::MakeError(core::Errc::kFull, "store budget (max_mb) reached");
       }
       if (status) {
         status = savepoint->Release();
@@ -160,7 +169,7 @@ core::Expected<CommitResult> Store::Impl::CommitOnce(const IngestBatch& batch) {
         ++delta.frames;
         break;
       }
-      savepoint->Rollback();
+      if (savepoint) savepoint->Rollback();
       stored.resize(stored_mark);
       ForgetSeriesSince(series_mark);
       // Anything but a full store, or a failure that took the whole transaction with it, is

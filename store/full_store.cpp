@@ -21,6 +21,28 @@ std::int64_t Store::Impl::HardLimitPages() const {
                       : budget.hard_limit_pages;
 }
 
+core::Expected<bool> Store::Impl::HasRoomFor(std::size_t readings) {
+  // SQLite rolls the whole transaction back when an INSERT into a table with an index meets
+  // max_page_count (it has no statement journal to undo half a row), so the budget is checked
+  // before each frame instead: free pages below the limit plus pages on the freelist, against a
+  // generous estimate of what the frame needs (row + key entry, index pages half full after
+  // splits, plus a b-tree path). Both PRAGMAs are answered from the page cache.
+  core::Expected<CachedStatement> count = db->Cached("PRAGMA page_count");
+  if (!count) return count.error();
+  core::Expected<bool> row = (*count)->Step();
+  if (!row) return row.error();
+  std::int64_t pages = *row ? (*count)->ColumnInt64(0) : 0;
+  std::int64_t room = InsertLimitPages() - pages;
+  std::int64_t needed =
+      kFramePages + static_cast<std::int64_t>(readings) * kBytesPerReading / budget.page_size;
+  if (room >= needed) return true;
+  core::Expected<CachedStatement> free_list = db->Cached("PRAGMA freelist_count");
+  if (!free_list) return free_list.error();
+  row = (*free_list)->Step();
+  if (!row) return row.error();
+  return room + (*row ? (*free_list)->ColumnInt64(0) : 0) >= needed;
+}
+
 core::Status Store::Impl::SetPageLimit(std::int64_t pages) {
   // The value is an integer we computed; PRAGMA arguments cannot be bound.
   core::Expected<CachedStatement> pragma =

@@ -25,6 +25,9 @@ inline constexpr std::int64_t kDropChunk = 256;
 inline constexpr int kMaxFullRetries = 8;
 // Pages a delete may add beyond the pinned page count of a full disk.
 inline constexpr std::int64_t kDeletePages = 4;
+// Room a frame is assumed to need: a fixed b-tree path plus a generous size per reading.
+inline constexpr std::int64_t kFramePages = 4;
+inline constexpr std::int64_t kBytesPerReading = 160;
 
 struct Store::Impl {
   Impl(core::Clock& clock_ref, std::string reserve_path)
@@ -53,6 +56,12 @@ struct Store::Impl {
   std::int64_t InsertLimitPages() const;
   std::int64_t HardLimitPages() const;
   core::Status SetPageLimit(std::int64_t pages);
+  // Whether a frame of `readings` readings fits under InsertLimitPages().
+  core::Expected<bool> HasRoomFor(std::size_t readings);
+  // Inserts one frame's readings (no savepoint of its own); counts them into the references.
+  core::Status InsertFrame(const IngestFrame& frame, core::TimeUs received_at,
+                           std::vector<core::Reading>& stored, std::int64_t& accepted,
+                           std::int64_t& duplicates);
   core::Expected<std::int64_t> SeriesId(const core::Reading& reading);
   void ForgetSeriesSince(std::size_t mark);
   // Deletes up to `count` oldest readings with id <= max_id and counts them as dropped. Leaves
