@@ -251,6 +251,11 @@ class FrameSax {
 }  // namespace
 
 ParseResult ParseJsonFrame(std::string_view text) {
+  // nlohmann's lexer takes a NUL byte for the end of input, so `{"a":1}\0junk` would parse as
+  // `{"a":1}`. JSON text never holds a raw NUL (inside strings it must be escaped): refuse it.
+  if (text.find('\0') != std::string_view::npos) {
+    return ParseResult::Reject(RejectReason::kParse, "NUL byte in JSON text");
+  }
   FrameSax sax;
   bool parsed = false;
   try {
