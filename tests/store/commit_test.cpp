@@ -203,3 +203,29 @@ TEST(Commit, InstanceIdIsStableAcrossReopenAndDiffersBetweenStores) {
   auto other = OpenStore(other_dir, clock);
   CHECK(other->instance_id() != first);
 }
+
+TEST(Commit, DurabilityModeFollowsTheOptions) {
+  StoreOptions options;
+  options.synchronous = Synchronous::kFull;
+  {
+    auto store = OpenStore(dir, clock, options);
+    auto mode = store->database().QueryInt64("PRAGMA synchronous");
+    CHECK_TRUE(mode.has_value());
+    LONGS_EQUAL(2, mode->value_or(-1));  // FULL: the WAL is synced at every commit
+  }
+  options.synchronous = Synchronous::kNormal;
+  auto store = OpenStore(dir, clock, options);
+  auto mode = store->database().QueryInt64("PRAGMA synchronous");
+  CHECK_TRUE(mode.has_value());
+  LONGS_EQUAL(1, mode->value_or(-1));  // NORMAL
+  auto journal = store->database().QueryText("PRAGMA journal_mode");
+  STRCMP_EQUAL("wal", journal->value_or("").c_str());
+}
+
+TEST(Commit, MaxMbBelowOneIsRefused) {
+  StoreOptions options;
+  options.max_mb = 0;
+  auto store = Store::Open(dir.path(), options, clock);
+  CHECK_FALSE(store.has_value());
+  CHECK(store.error().code == Errc::kInvalidArgument);
+}
