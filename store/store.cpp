@@ -108,7 +108,6 @@ core::Expected<std::unique_ptr<Store>> Store::Open(const std::string& state_dir,
   if (!page_size) return page_size.error();
   std::int64_t bytes_per_page = page_size->value_or(kPageSize);
   impl->budget = ComputeBudget(options.max_mb, bytes_per_page);
-  // The value is an integer we computed; PRAGMA arguments cannot be bound.
   status = impl->SetPageLimit(impl->HardLimitPages());
   if (status) {
     impl->wal = std::make_unique<WalLimit>(conn, state_dir, impl->budget.wal_pages, bytes_per_page);
