@@ -12,7 +12,7 @@
 # Environment:
 #   FIELDSYNC_FUZZ_BUILD_DIR   build directory (default: build/fuzz)
 #   FIELDSYNC_JOBS             parallel build jobs (default: nproc, at most 2 here)
-#   FIELDSYNC_WERROR=ON        also fail on clang warnings in the project libraries (the harnesses
+#   FIELDSYNC_FUZZ_WERROR=ON   also fail on clang warnings in the project libraries (the harnesses
 #                              are always built with -Werror)
 #   FIELDSYNC_FUZZ_KEEP=1      keep the grown corpus in the build directory instead of deleting it
 set -uo pipefail
@@ -52,12 +52,21 @@ while [[ $# -gt 0 ]]; do
 done
 [[ ${#targets[@]} -gt 0 ]] || targets=("${ALL_TARGETS[@]}")
 
+toolchain() {
+  if ! command -v clang++ >/dev/null 2>&1 ||
+    ! echo 'extern "C" int LLVMFuzzerTestOneInput(const char*, unsigned long) { return 0; }' |
+    clang++ -x c++ -fsanitize=fuzzer,address,undefined -o /dev/null - 2>/dev/null; then
+    echo "fuzz: clang++ with libFuzzer is missing (Debian: apt-get install clang libclang-rt-14-dev)" >&2
+    return 1
+  fi
+}
+
 build() {
   local flags="-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined"
   flags+=" -fno-omit-frame-pointer -O1 -g"
   CC=clang CXX=clang++ cmake -S "${SOURCE_DIR}" -B "${BUILD_DIR}" -G Ninja --log-level=WARNING \
     -DCMAKE_BUILD_TYPE= -DFIELDSYNC_FUZZ=ON -DFIELDSYNC_BUILD_TESTS=OFF \
-    -DFIELDSYNC_WERROR="${FIELDSYNC_WERROR:-OFF}" \
+    -DFIELDSYNC_WERROR="${FIELDSYNC_FUZZ_WERROR:-OFF}" \
     -DCMAKE_C_FLAGS="${flags}" -DCMAKE_CXX_FLAGS="${flags}" || return 1
   local t names=()
   for t in "${targets[@]}"; do names+=("fuzz_${t}"); done
@@ -98,6 +107,7 @@ run_target() {
 }
 
 main() {
+  toolchain || return 1
   build || {
     echo "fuzz: build failed" >&2
     return 1
