@@ -14,7 +14,7 @@ readonly BASE_PACKAGES=(
   libtomlplusplus-dev libcli11-dev nlohmann-json3-dev libhowardhinnant-date-dev tzdata
   libboost-dev libboost-system-dev libspdlog-dev libpaho-mqttpp-dev libpaho-mqtt-dev
   libsystemd-dev libcpputest-dev cpputest
-  mosquitto mosquitto-clients socat curl clang-format
+  mosquitto mosquitto-clients socat curl clang-format clang libclang-rt-14-dev
 )
 readonly CROSS_PACKAGES=(crossbuild-essential-arm64 crossbuild-essential-armhf qemu-user-static)
 

@@ -6,6 +6,7 @@
 # Environment:
 #   FIELDSYNC_SKIP_CROSS=1      skip the cross stage
 #   FIELDSYNC_CROSS_ARCHES      architectures for the cross stage (default: "arm64 armhf")
+#   FIELDSYNC_SKIP_FUZZ=1       skip the fuzz stage (clang libFuzzer harnesses, about 2 minutes)
 #   FIELDSYNC_SANITIZE=1        also build and run the unit tests with GCC ASan+UBSan
 #   FIELDSYNC_WERROR=OFF        let warnings through, to see the tests of a tree that has some
 #   FIELDSYNC_JOBS=N            parallel build and test jobs (default: nproc)
@@ -148,6 +149,7 @@ main() {
     if [[ ${FIELDSYNC_SANITIZE:-0} == 1 ]]; then
       stage sanitize sanitize
     fi
+    [[ ${FIELDSYNC_SKIP_FUZZ:-0} == 1 ]] || stage fuzz "${SOURCE_DIR}/tests/fuzz/run.sh" --quick
     if declare -F fieldsync_services_stop >/dev/null; then
       fieldsync_services_stop
     fi
