@@ -1,0 +1,379 @@
+#include "drivers/mqtt_input.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <fstream>
+#include <future>
+#include <mutex>
+#include <optional>
+#include <utility>
+
+#include <mqtt/async_client.h>
+#include <spdlog/spdlog.h>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+namespace fieldsync::drivers {
+namespace {
+
+namespace asio = boost::asio;
+
+int Seconds(std::chrono::milliseconds ms) {
+  return static_cast<int>(std::max<std::chrono::milliseconds::rep>(1, (ms.count() + 999) / 1000));
+}
+
+bool Readable(const std::string& path) { return std::ifstream(path).good(); }
+
+core::Error Invalid(const MqttSpec& spec, const std::string& what) {
+  return core::MakeError(core::Errc::kInvalidArgument, "mqtt input '" + spec.name + "': " + what);
+}
+
+}  // namespace
+
+std::vector<std::string> SubscriptionFilters(const std::vector<TopicTemplate>& templates) {
+  std::vector<std::string> filters;
+  for (const TopicTemplate& t : templates) {
+    if (std::find(filters.begin(), filters.end(), t.filter()) == filters.end()) {
+      filters.push_back(t.filter());
+    }
+  }
+  return filters;
+}
+
+// Everything the Paho callbacks and the loop's timers touch. Shared so that work posted to the
+// io_context can check, through a weak_ptr, that the input still exists.
+struct MqttInput::State : std::enable_shared_from_this<MqttInput::State>,
+                          public mqtt::iaction_listener {
+  State(MqttSpec s, FrameDecoder d, asio::io_context& context, FrameSink& frame_sink,
+        MqttInputOptions o)
+      : spec(std::move(s)),
+        decoder(std::move(d)),
+        io(context),
+        sink(frame_sink),
+        options(o),
+        retry_timer(context),
+        retry_delay(o.min_retry) {}
+
+  MqttSpec spec;
+  FrameDecoder decoder;  // used on Paho's callback thread only
+  asio::io_context& io;
+  FrameSink& sink;
+  MqttInputOptions options;
+  std::vector<TopicTemplate> templates;
+  std::unique_ptr<mqtt::async_client> client;
+  mqtt::connect_options connect_options;
+
+  asio::steady_timer retry_timer;         // loop thread only
+  std::chrono::milliseconds retry_delay;  // loop thread only
+
+  std::mutex mu;
+  std::condition_variable cv;
+  bool running = false;    // guarded by mu
+  bool stopping = false;   // guarded by mu
+  bool abandoned = false;  // guarded by mu: Stop left a held callback behind
+  int in_callback = 0;     // guarded by mu
+
+  bool Stopping() {
+    std::lock_guard<std::mutex> lock(mu);
+    return stopping;
+  }
+
+  // --- posting to the loop ---------------------------------------------------------------
+  template <class F>
+  void OnLoop(F f) {
+    asio::post(io, [weak = weak_from_this(), f = std::move(f)]() mutable {
+      if (auto self = weak.lock()) f(*self);
+    });
+  }
+
+  void PostReject(FrameRejection rejection) {
+    OnLoop([r = std::move(rejection)](State& s) { s.sink.Reject(s.spec.name, r); });
+  }
+
+  void PostConnected(bool up) {
+    OnLoop([up](State& s) { s.sink.SetConnected(s.spec.name, up); });
+  }
+
+  // --- connecting (loop thread, and Paho's thread for the listener) -----------------------
+  void Connect() {
+    if (Stopping()) return;
+    try {
+      client->connect(connect_options, nullptr, *this);
+    } catch (const std::exception& e) {
+      spdlog::warn("mqtt input '{}': connect to {} failed: {}", spec.name, spec.url, e.what());
+      ScheduleRetry();
+    }
+  }
+
+  void ScheduleRetry() {
+    OnLoop([](State& s) {
+      if (s.Stopping()) return;
+      s.retry_timer.expires_after(s.retry_delay);
+      s.retry_delay = std::min(s.retry_delay * 2, s.options.max_retry);
+      s.retry_timer.async_wait([weak = s.weak_from_this()](const boost::system::error_code& ec) {
+        if (ec) return;
+        if (auto self = weak.lock()) self->Connect();
+      });
+    });
+  }
+
+  // iaction_listener, for the connect token (Paho's thread).
+  void on_failure(const mqtt::token& tok) override {
+    spdlog::warn("mqtt input '{}': cannot connect to {} (code {}); retrying", spec.name, spec.url,
+                 tok.get_return_code());
+    ScheduleRetry();
+  }
+  void on_success(const mqtt::token&) override {}
+
+  void OnConnected() {
+    if (Stopping()) {
+      // A connect that completed after Stop's disconnect: close it again, nothing is consumed.
+      try {
+        client->disconnect(0);
+      } catch (const std::exception&) {
+        // Already closing.
+      }
+      return;
+    }
+    spdlog::info("mqtt input '{}': connected to {}", spec.name, spec.url);
+    OnLoop([](State& s) { s.retry_delay = s.options.min_retry; });
+    for (const std::string& filter : SubscriptionFilters(templates)) {
+      try {
+        client->subscribe(filter, spec.qos);
+      } catch (const std::exception& e) {
+        spdlog::error("mqtt input '{}': subscribe {} failed: {}", spec.name, filter, e.what());
+      }
+    }
+    PostConnected(true);
+  }
+
+  void OnConnectionLost(const std::string& cause) {
+    spdlog::warn("mqtt input '{}': connection lost{}{}", spec.name, cause.empty() ? "" : ": ",
+                 cause);
+    PostConnected(false);
+  }
+
+  // --- messages (Paho's thread) -----------------------------------------------------------
+  void OnMessage(const mqtt::const_message_ptr& msg) {
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      ++in_callback;
+    }
+    try {
+      HandleMessage(*msg);
+    } catch (const std::exception& e) {
+      spdlog::error("mqtt input '{}': message handling failed: {}", spec.name, e.what());
+    }
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      --in_callback;
+    }
+    cv.notify_all();
+  }
+
+  void HandleMessage(const mqtt::message& msg) {
+    const std::string& topic = msg.get_topic();
+    const std::string& payload = msg.get_payload_str();
+    std::optional<TopicCapture> capture;
+    for (const TopicTemplate& t : templates) {
+      capture = t.Match(topic);
+      if (capture) break;
+    }
+    if (!capture) {
+      PostReject(MakeRejection(core::RejectReason::kParse, "topic matches no template: " + topic,
+                               payload));
+      return;
+    }
+    DecodeResult result = decoder.Decode(payload, *capture);
+    if (!result.accepted()) {
+      // Bad input is acknowledged: a resend cannot cure it, and it must not block the session.
+      PostReject(std::move(*result.rejection));
+      return;
+    }
+    if (spec.ack == MqttAck::kReceived) {
+      OnLoop([frame = std::move(*result.frame)](State& s) mutable {
+        s.sink.Submit(s.spec.name, std::move(frame), [name = s.spec.name](const SubmitResult& r) {
+          if (r.status != SubmitStatus::kDurable) {
+            spdlog::warn("mqtt input '{}': an acknowledged message was not stored", name);
+          }
+        });
+      });
+      return;
+    }
+    DeliverDurable(*result.frame);
+  }
+
+  // Invariant: a message that is not durable is never followed by a PUBACK. Paho sends the
+  // PUBACK when this callback returns, and the callback runs under Paho's process-wide lock (no
+  // other Paho call, not even a disconnect, proceeds meanwhile), so the only way to withhold the
+  // acknowledgement is not to return: retry with backoff until the store takes the frame. If the
+  // process ends meanwhile, the connection drops without a PUBACK and the broker redelivers.
+  void DeliverDurable(const DecodedFrame& frame) {
+    std::chrono::milliseconds delay = options.min_retry;
+    bool warned = false;
+    for (;;) {
+      const SubmitStatus status = SubmitAndWait(frame);
+      if (status == SubmitStatus::kDurable) {
+        if (warned) spdlog::info("mqtt input '{}': the store takes messages again", spec.name);
+        return;
+      }
+      if (!warned) {
+        spdlog::warn(
+            "mqtt input '{}': the store {}; holding the acknowledgement (the broker keeps "
+            "the messages)",
+            spec.name, status == SubmitStatus::kRefusedFull ? "is full" : "failed");
+        warned = true;
+      }
+      std::unique_lock<std::mutex> lock(mu);
+      cv.wait_for(lock, delay);
+      delay = std::min(delay * 2, options.max_retry);
+    }
+  }
+
+  SubmitStatus SubmitAndWait(const DecodedFrame& frame) {
+    auto promise = std::make_shared<std::promise<SubmitStatus>>();
+    std::future<SubmitStatus> answer = promise->get_future();
+    OnLoop([frame, promise](State& s) mutable {
+      s.sink.Submit(
+          s.spec.name, std::move(frame),
+          [promise](const SubmitResult& r) { promise->set_value(r.status); }, true);
+    });
+    return answer.get();
+  }
+};
+
+core::Expected<std::unique_ptr<MqttInput>> MqttInput::Create(MqttSpec spec, FrameDecoder decoder,
+                                                             asio::io_context& io, FrameSink& sink,
+                                                             MqttInputOptions options) {
+  const bool tls = spec.url.rfind("ssl://", 0) == 0;
+  if (!tls && spec.url.rfind("tcp://", 0) != 0) {
+    return Invalid(spec, "url must start with tcp:// or ssl:// (got '" + spec.url + "')");
+  }
+  if (spec.client_id.empty()) return Invalid(spec, "client_id is required (persistent session)");
+  if (spec.qos < 0 || spec.qos > 2) return Invalid(spec, "qos must be 0, 1 or 2");
+  if (spec.topics.empty()) return Invalid(spec, "topics is empty");
+  if (!spec.cert_file.empty() != !spec.key_file.empty()) {
+    return Invalid(spec, "cert_file and key_file go together");
+  }
+  for (const std::string* file : {&spec.ca_file, &spec.cert_file, &spec.key_file}) {
+    if (file->empty()) continue;
+    if (!tls) return Invalid(spec, "TLS files need an ssl:// url");
+    if (!Readable(*file)) return Invalid(spec, "cannot read " + *file);
+  }
+  std::vector<TopicTemplate> templates;
+  for (const std::string& text : spec.topics) {
+    core::Expected<TopicTemplate> parsed = TopicTemplate::Parse(text);
+    if (!parsed) return parsed.error().Wrap("mqtt input '" + spec.name + "'");
+    templates.push_back(std::move(*parsed));
+  }
+
+  auto state = std::make_shared<State>(std::move(spec), std::move(decoder), io, sink, options);
+  state->templates = std::move(templates);
+  const MqttSpec& s = state->spec;
+  try {
+    // No client-side persistence: the broker's session is what keeps unacknowledged messages.
+    state->client = std::make_unique<mqtt::async_client>(s.url, s.client_id, nullptr);
+    mqtt::connect_options& co = state->connect_options;
+    co.set_mqtt_version(MQTTVERSION_3_1_1);
+    co.set_clean_session(false);
+    co.set_keep_alive_interval(options.keep_alive);
+    co.set_automatic_reconnect(Seconds(options.min_retry), Seconds(options.max_retry));
+    if (!s.username.empty()) co.set_user_name(s.username);
+    if (!s.password.empty()) co.set_password(s.password);
+    if (tls) {
+      mqtt::ssl_options ssl;
+      if (!s.ca_file.empty()) ssl.set_trust_store(s.ca_file);
+      if (!s.cert_file.empty()) ssl.set_key_store(s.cert_file);
+      if (!s.key_file.empty()) ssl.set_private_key(s.key_file);
+      ssl.set_enable_server_cert_auth(true);
+      ssl.set_verify(true);
+      co.set_ssl(std::move(ssl));
+    }
+    std::weak_ptr<State> weak = state;
+    state->client->set_connected_handler([weak](const std::string&) {
+      if (auto self = weak.lock()) self->OnConnected();
+    });
+    state->client->set_connection_lost_handler([weak](const std::string& cause) {
+      if (auto self = weak.lock()) self->OnConnectionLost(cause);
+    });
+    state->client->set_message_callback([weak](mqtt::const_message_ptr msg) {
+      if (auto self = weak.lock()) self->OnMessage(msg);
+    });
+  } catch (const std::exception& e) {
+    return Invalid(state->spec, std::string("cannot create the client: ") + e.what());
+  }
+  return std::unique_ptr<MqttInput>(new MqttInput(std::move(state)));
+}
+
+MqttInput::MqttInput(std::shared_ptr<State> state) : state_(std::move(state)) {}
+
+MqttInput::~MqttInput() {
+  Stop();
+  if (state_->abandoned) {
+    // Destroying the client would wait for the held callback forever. The client and its state
+    // are left alive on purpose; the callback still completes once the store takes the frame.
+    new std::shared_ptr<State>(state_);  // NOLINT: deliberate leak, see above
+    return;
+  }
+  try {
+    state_->client->disable_callbacks();
+  } catch (const std::exception&) {
+    // Destruction goes on regardless; nothing left to tell anyone.
+  }
+}
+
+core::Status MqttInput::Start() {
+  {
+    std::lock_guard<std::mutex> lock(state_->mu);
+    if (state_->running) return core::Ok();
+    state_->running = true;
+    if (state_->abandoned) {
+      return core::MakeError(core::Errc::kBusy, "mqtt input '" + state_->spec.name +
+                                                    "': a message is still waiting for the store");
+    }
+    state_->stopping = false;
+  }
+  state_->OnLoop([](State& s) { s.retry_delay = s.options.min_retry; });
+  state_->Connect();
+  return core::Ok();
+}
+
+void MqttInput::Stop() {
+  State& s = *state_;
+  {
+    std::lock_guard<std::mutex> lock(s.mu);
+    if (!s.running) return;
+    s.running = false;
+    s.stopping = true;
+  }
+  s.cv.notify_all();
+  s.OnLoop([](State& st) { st.retry_timer.cancel(); });
+  {
+    // A message waiting for the store holds Paho's lock: a disconnect now would block. Give it
+    // the stop timeout to become durable.
+    std::unique_lock<std::mutex> lock(s.mu);
+    if (!s.cv.wait_for(lock, s.options.stop_timeout, [&s] { return s.in_callback == 0; })) {
+      spdlog::error(
+          "mqtt input '{}': a message is still waiting for the store; its "
+          "acknowledgement stays withheld and the connection is left to close with the "
+          "process",
+          s.spec.name);
+      s.abandoned = true;
+    }
+  }
+  if (!s.abandoned) {
+    try {
+      mqtt::token_ptr tok = s.client->disconnect(0);
+      if (tok) tok->wait_for(s.options.stop_timeout);
+    } catch (const std::exception& e) {
+      // Not connected (or already closing): nothing to close.
+      spdlog::debug("mqtt input '{}': disconnect: {}", s.spec.name, e.what());
+    }
+  }
+  s.PostConnected(false);
+}
+
+const std::string& MqttInput::name() const { return state_->spec.name; }
+
+}  // namespace fieldsync::drivers

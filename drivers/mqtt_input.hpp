@@ -1,0 +1,83 @@
+#pragma once
+// MqttInput: the `[[mqtt]]` input (§2) on Eclipse Paho MQTT C++.
+//
+// - Persistent session (clean session off, the configured client_id), so QoS 1 messages published
+//   while the agent was down are delivered when it returns. Every template's filter is
+//   (re)subscribed at the input's qos on each connect.
+// - The first connection is retried every 1 s doubling to 30 s (timers on the agent's loop); after
+//   a connection was up, Paho's automatic reconnect does the same with the same bounds.
+// - tcp:// or ssl:// (ca_file, cert_file + key_file), username and password. The password is
+//   never logged.
+// - Messages are handled on Paho's callback thread: topic -> TopicCapture -> FrameDecoder. Sink
+//   calls are posted to the agent's io_context; the sink is never called from Paho's thread.
+//
+// ack = "durable": the callback waits until the frame is durable before it returns, because Paho C
+// sends the PUBACK right after the callback returns (and Paho C++ always returns "handled": the
+// C callback's "not handled" result cannot be used, and would not withhold the PUBACK anyway; it
+// only re-queues the message inside the process). While the store refuses the frame (full with
+// reject_new, or an I/O error) the callback keeps retrying with backoff and does not return: no
+// PUBACK goes out, the broker's in-flight window fills and it queues further messages in the
+// session. On Stop while a frame is still not durable, the client disconnects first and the
+// callback returns only afterwards, so the unacknowledged message is redelivered on the next
+// session.
+// ack = "received": the frame is handed to the grouped commit and the callback returns at once;
+// a crash or power cut may lose what arrived in the last commit interval.
+//
+// Thread-safety: Create/Start/Stop and the destructor are called from one thread (normally the
+// agent's loop thread; Stop blocks it for at most `stop_timeout`). The io_context must be run by
+// some thread for durable messages to complete.
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <boost/asio/io_context.hpp>
+
+#include "core/expected.hpp"
+#include "drivers/frame_decoder.hpp"
+#include "drivers/frame_sink.hpp"
+#include "drivers/input_specs.hpp"
+#include "drivers/topic_template.hpp"
+
+namespace fieldsync::drivers {
+
+struct MqttInputOptions {
+  std::chrono::milliseconds min_retry{1000};   // first reconnect delay
+  std::chrono::milliseconds max_retry{30000};  // backoff cap
+  std::chrono::seconds keep_alive{30};
+  std::chrono::seconds stop_timeout{5};  // Stop waits at most this for Paho
+};
+
+class MqttInput {
+ public:
+  // Validates the spec (url scheme, client_id, topic templates, qos 0..2, TLS files readable
+  // with ssl://) and builds the Paho client; does not connect. `io` and `sink` must outlive it.
+  // Errc::kInvalidArgument naming the input and the bad setting.
+  static core::Expected<std::unique_ptr<MqttInput>> Create(MqttSpec spec, FrameDecoder decoder,
+                                                           boost::asio::io_context& io,
+                                                           FrameSink& sink,
+                                                           MqttInputOptions options = {});
+  ~MqttInput();  // Stops if running.
+  MqttInput(const MqttInput&) = delete;
+  MqttInput& operator=(const MqttInput&) = delete;
+
+  // Starts connecting in the background and returns; connection state goes to
+  // FrameSink::SetConnected.
+  core::Status Start();
+  // Disconnects and waits (bounded) for Paho; no sink call is posted afterwards except those
+  // already queued on the io_context. Idempotent.
+  void Stop();
+
+  const std::string& name() const;
+
+ private:
+  struct State;
+  explicit MqttInput(std::shared_ptr<State> state);
+  std::shared_ptr<State> state_;
+};
+
+// The subscription filters of `templates`, in order, without duplicates.
+std::vector<std::string> SubscriptionFilters(const std::vector<TopicTemplate>& templates);
+
+}  // namespace fieldsync::drivers
