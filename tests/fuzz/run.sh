@@ -5,7 +5,7 @@
 # build/fuzz/findings/<target>/ (see docs/fuzzing.md to reproduce it).
 #
 # Usage: tests/fuzz/run.sh [--quick | --seconds N] [TARGET...]
-#   --quick       20 s per target (the tests/run.sh stage; under 2 minutes for all)
+#   --quick       18 s per target (the tests/run.sh stage; under 2 minutes for all)
 #   --seconds N   N seconds per target (default 300)
 #   TARGET        frame_decoder line_framer topic_template config http_ingest (default: all)
 #
@@ -33,7 +33,7 @@ seconds=300
 targets=()
 while [[ $# -gt 0 ]]; do
   case $1 in
-    --quick) seconds=20 ;;
+    --quick) seconds=18 ;;
     --seconds)
       seconds=${2:?--seconds needs a number}
       shift
