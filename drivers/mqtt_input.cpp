@@ -165,11 +165,22 @@ struct MqttInput::State : std::enable_shared_from_this<MqttInput::State>,
     } catch (const std::exception& e) {
       spdlog::error("mqtt input '{}': message handling failed: {}", spec.name, e.what());
     }
+    bool close_now = false;
     {
       std::lock_guard<std::mutex> lock(mu);
       --in_callback;
+      close_now = abandoned && in_callback == 0;
     }
     cv.notify_all();
+    if (close_now) {
+      // Stop could not close the connection while this message was held; it is durable now.
+      // Paho allows API calls from its callbacks.
+      try {
+        client->disconnect(0);
+      } catch (const std::exception&) {
+        // Already closing.
+      }
+    }
   }
 
   void HandleMessage(const mqtt::message& msg) {
@@ -350,14 +361,16 @@ void MqttInput::Stop() {
   s.cv.notify_all();
   s.OnLoop([](State& st) { st.retry_timer.cancel(); });
   {
-    // A message waiting for the store holds Paho's lock: a disconnect now would block. Give it
-    // the stop timeout to become durable.
+    // A message being handled holds Paho's process-wide lock, so a disconnect now would block
+    // until it returns; and it returns only once its frame is durable, which needs this loop when
+    // Stop runs on it. So: off the loop, wait up to stop_timeout; on the loop, do not wait.
+    const bool on_loop = s.io.get_executor().running_in_this_thread();
     std::unique_lock<std::mutex> lock(s.mu);
-    if (!s.cv.wait_for(lock, s.options.stop_timeout, [&s] { return s.in_callback == 0; })) {
-      spdlog::error(
-          "mqtt input '{}': a message is still waiting for the store; its "
-          "acknowledgement stays withheld and the connection is left to close with the "
-          "process",
+    const auto idle = [&s] { return s.in_callback == 0; };
+    if (on_loop ? !idle() : !s.cv.wait_for(lock, s.options.stop_timeout, idle)) {
+      spdlog::warn(
+          "mqtt input '{}': a message is still being stored; the connection closes once it is "
+          "durable (or with the process, unacknowledged)",
           s.spec.name);
       s.abandoned = true;
     }

@@ -12,20 +12,23 @@
 //   calls are posted to the agent's io_context; the sink is never called from Paho's thread.
 //
 // ack = "durable": the callback waits until the frame is durable before it returns, because Paho C
-// sends the PUBACK right after the callback returns (and Paho C++ always returns "handled": the
-// C callback's "not handled" result cannot be used, and would not withhold the PUBACK anyway; it
-// only re-queues the message inside the process). While the store refuses the frame (full with
-// reject_new, or an I/O error) the callback keeps retrying with backoff and does not return: no
-// PUBACK goes out, the broker's in-flight window fills and it queues further messages in the
-// session. On Stop while a frame is still not durable, the client disconnects first and the
-// callback returns only afterwards, so the unacknowledged message is redelivered on the next
-// session.
+// sends the PUBACK right after the callback returns. Paho C++ always tells Paho C "handled", and
+// Paho C's "not handled" would not withhold the PUBACK anyway (it only re-queues the message inside
+// the process), so the callback cannot refuse a message: while the store refuses the frame (full
+// with reject_new, or an I/O error) it keeps retrying with backoff and does not return. No PUBACK
+// goes out, the broker's in-flight window fills and it keeps further messages in the session.
+// The callback runs under Paho C's process-wide lock: while it waits, every Paho client of the
+// process waits too (all [[mqtt]] inputs), and no disconnect can proceed.
+// Stop while a message is held: Stop waits `stop_timeout` for it; if it is still not durable the
+// client is left open (deliberately leaked, logged) and the callback keeps retrying; if the process
+// exits first, the connection drops without a PUBACK and the broker redelivers the message.
 // ack = "received": the frame is handed to the grouped commit and the callback returns at once;
 // a crash or power cut may lose what arrived in the last commit interval.
 //
 // Thread-safety: Create/Start/Stop and the destructor are called from one thread (normally the
-// agent's loop thread; Stop blocks it for at most `stop_timeout`). The io_context must be run by
-// some thread for durable messages to complete.
+// agent's loop thread; Stop blocks it for at most twice `stop_timeout`). The io_context must keep
+// running while Stop waits for a durable commit, and `io` and `sink` must outlive the input (and a
+// held callback Stop left behind: in the service both live until the process exits).
 
 #include <chrono>
 #include <memory>
@@ -63,7 +66,7 @@ class MqttInput {
   MqttInput& operator=(const MqttInput&) = delete;
 
   // Starts connecting in the background and returns; connection state goes to
-  // FrameSink::SetConnected.
+  // FrameSink::SetConnected. kBusy after a Stop that left a held message behind.
   core::Status Start();
   // Disconnects and waits (bounded) for Paho; no sink call is posted afterwards except those
   // already queued on the io_context. Idempotent.

@@ -24,7 +24,8 @@
 
 // CppUTest last: its leak detector redefines operator new.
 #include <CppUTest/TestHarness.h>
-#include <CppUTest/MemoryLeakWarningPlugin.h>
+
+#include <CppUTest/MemoryLeakWarningPlugin.h>  // after TestHarness.h, which it needs
 
 using namespace fieldsync;
 using namespace std::chrono_literals;
@@ -306,4 +307,45 @@ TEST(MqttInput, ReceivedAckHandsFramesOverWithoutWaiting) {
   CHECK(WaitFor([&] { return h.StoredCount() == 50; }, 10s));
   CHECK_EQUAL(0, h.sink->durable_now_calls());
   input->Stop();
+}
+
+TEST(MqttInput, StopOnTheLoopDoesNotWaitForAHeldMessageNorLoseIt) {
+  Harness h;
+  const std::string prefix = Unique("stopheld");
+  drivers::MqttSpec spec = Spec(prefix);
+  auto input = h.Input(spec);
+  CHECK(input->Start().has_value());
+  CHECK(WaitFor([&] { return h.loop.Call([&] { return h.sink->connected("broker"); }); }, 10s));
+  std::this_thread::sleep_for(300ms);
+  h.loop.Call([&] {
+    h.sink->RefuseNext(1000000);
+    return 0;
+  });
+  Publisher pub(BrokerUrl());
+  pub.Publish(prefix + "/sensors/dev1/temperature", R"({"value": 1, "ts": 1700000001})");
+  CHECK(WaitFor([&] { return h.loop.Call([&] { return h.sink->refused(); }) >= 2; }, 10s));
+
+  const auto start = std::chrono::steady_clock::now();
+  h.loop.Call([&] {
+    input->Stop();  // as the service does, on its loop
+    return 0;
+  });
+  CHECK(std::chrono::steady_clock::now() - start < 1s);
+  CHECK_EQUAL(0u, h.StoredCount());
+  CHECK_FALSE(input->Start().has_value());  // still holding a message: refused
+
+  h.loop.Call([&] {
+    h.sink->RefuseNext(0);
+    return 0;
+  });
+  CHECK(WaitFor([&] { return h.StoredCount() == 1; }, 10s));
+  input.reset();
+
+  // The held message was acknowledged only once stored: a new session gets nothing again.
+  auto again = h.Input(spec);
+  CHECK(again->Start().has_value());
+  CHECK(WaitFor([&] { return h.loop.Call([&] { return h.sink->connected("broker"); }); }, 10s));
+  std::this_thread::sleep_for(1s);
+  CHECK_EQUAL(1u, h.StoredCount());
+  again->Stop();
 }
