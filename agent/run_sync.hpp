@@ -1,0 +1,108 @@
+#pragma once
+// RunSync: the sync loop of `fieldsync run` (§5) and the condition-profile download (§4), as a
+// ServiceComponent.
+//
+// Threads. Remote I/O must never stall the inputs: a cycle can wait op_timeout_s on a dead link,
+// and the event loop acknowledges frames, answers HTTP and feeds the watchdog. So the cycles run
+// on ONE dedicated thread with its own store handle: a second SQLite connection to the same WAL
+// database (LocalStore::Open again). SQLite serialises the two writers (the loop's grouped
+// commits, this thread's deletes of uploaded rows and bucket marks), both connections wait up to
+// busy_timeout for the other's short transactions, and WAL lets either read while the other
+// writes. Nothing else is shared: the thread talks to the loop only by posting to the
+// io_context (new metric specs for the aggregation, last_sync for status) and is told things
+// through a mutex-guarded mailbox (settings, wake-up, stop).
+//
+// The loop (SyncSchedule decides when): a cycle every [sync] interval_s, at once again while
+// more_pending, early when the inputs committed a batch's worth of readings since the last cycle
+// (NoteCommitted), capped full-jitter backoff after kRetry and after kError (the data stays;
+// last_sync.error says why). Each cycle that moved anything logs inserted/skipped. Passwords
+// never reach a log line: the Uploader's and PgConnection's messages never carry the URL.
+//
+// Profiles: while [aggregate] profiles_query is set, every profiles_refresh_s (the first time at
+// once) the thread runs it on the remote, merges the rows (sync/profile_merge.hpp), saves them in
+// the store (store/profile_cache.hpp) and posts the specs merged with the config to the
+// aggregation. At Apply (start and reload), the cached profiles are merged with the new config at
+// once, so an offline restart aggregates with the last fetched profiles from its first reading.
+//
+// Life cycle: Apply with [sync] url "" stops the thread (no remote activity at all); with a url
+// it starts the thread or hands it the new settings, which it takes before its next cycle (a
+// changed url, schema or timeout reconnects). Stop interrupts a backoff or interval sleep at once;
+// a remote operation in flight ends within op_timeout_s; then the thread is joined.
+//
+// Thread-safety: Apply, PauseIntake, Stop and the constructor on the event loop thread;
+// NoteCommitted and last_sync from any thread.
+
+#include <atomic>
+#include <boost/asio/io_context.hpp>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+
+#include "agent/config.hpp"
+#include "agent/local_store.hpp"
+#include "agent/run_component.hpp"
+#include "core/clock.hpp"
+#include "core/metric_spec.hpp"
+#include "sync/sync_schedule.hpp"
+
+namespace fieldsync::agent {
+
+// Runs on the event loop thread after every cycle (e.g. RunStatus::SetLastSync).
+using LastSyncListener = std::function<void(const sync::LastSync&)>;
+
+class RunSync final : public ServiceComponent {
+ public:
+  // `local` is the loop's own store: its aggregation receives the merged metric specs, and its
+  // database is read for cached profiles at Apply. `io`, `clock` and `local` outlive this.
+  RunSync(boost::asio::io_context& io, core::Clock& clock, LocalStore& local,
+          LastSyncListener on_last_sync = {});
+  ~RunSync() override;
+  RunSync(const RunSync&) = delete;
+  RunSync& operator=(const RunSync&) = delete;
+
+  std::string_view kind() const override { return "sync"; }
+  core::Status Apply(const Config& config) override;
+  void PauseIntake() override {}
+  void Stop() override;
+
+  // The grouped commit stored `readings` new readings. Cheap (one atomic add); wakes the loop
+  // when a batch's worth has accumulated since the last cycle.
+  void NoteCommitted(std::int64_t readings);
+
+  // The last cycle's outcome; nullopt before the first cycle (or without a remote).
+  std::optional<sync::LastSync> last_sync() const;
+  bool running() const { return worker_.joinable(); }
+
+  struct Settings;  // what the thread needs from a Config (run_sync.cpp)
+
+ private:
+  void Run(std::shared_ptr<const Settings> first);
+  void StopWorker();
+  void PublishSpecs(std::uint64_t generation, std::map<std::string, core::MetricSpec> specs);
+
+  boost::asio::io_context& io_;
+  core::Clock& clock_;
+  LocalStore& local_;
+  LastSyncListener on_last_sync_;
+  std::uint64_t applied_generation_ = 0;  // loop thread only
+  std::thread worker_;
+
+  // Mailbox between the loop and the worker.
+  mutable std::mutex mutex_;
+  std::condition_variable changed_;
+  bool stop_ = false;
+  bool wake_ = false;
+  std::shared_ptr<const Settings> next_settings_;  // taken by the worker before its next cycle
+  std::optional<sync::LastSync> last_sync_;
+
+  std::atomic<std::int64_t> committed_since_cycle_{0};
+  std::atomic<std::int64_t> wake_threshold_{5000};
+};
+
+}  // namespace fieldsync::agent
