@@ -12,10 +12,17 @@
 #include <vector>
 
 #include "agent/cli.hpp"
+#include "agent/control_commands.hpp"
+#include "agent/control_ingest.hpp"
+#include "agent/control_service.hpp"
+#include "agent/file_ingest.hpp"
 #include "agent/grouped_commit.hpp"
+#include "agent/local_store.hpp"
 #include "agent/run_component.hpp"
 #include "agent/run_logging.hpp"
 #include "agent/run_serial_inputs.hpp"
+#include "agent/run_status.hpp"
+#include "agent/run_sync.hpp"
 #include "agent/service_notify.hpp"
 #include "core/clock.hpp"
 #include "store/state_lock.hpp"
@@ -25,12 +32,24 @@ namespace fieldsync::agent {
 namespace {
 
 // Every part of the service that follows the configuration, in start order. The MQTT inputs,
-// the HTTP server and the sync loop are added here, each as a ServiceComponent.
-std::vector<std::unique_ptr<ServiceComponent>> MakeServiceComponents(boost::asio::io_context& io,
-                                                                     core::Clock& clock,
-                                                                     drivers::FrameSink& sink) {
+// the HTTP server and the sync loop are added here, each as a ServiceComponent. `control` is
+// what the control socket answers from; the sync loop reports through control.status
+// (RunStatus::SetLastSync) and offers its commands in `commands`.
+std::vector<std::unique_ptr<ServiceComponent>> MakeServiceComponents(
+    boost::asio::io_context& io, core::Clock& clock, GroupedCommit& sink,
+    RunCommandRegistry& commands, const ControlTargets& control, RunSync*& sync) {
+  (void)commands;  // the sync loop registers sync/aggregate/backfill/cleanup here
   std::vector<std::unique_ptr<ServiceComponent>> components;
   components.push_back(std::make_unique<RunSerialInputs>(io, clock, sink));
+  RunStatus& status = control.status;
+  auto sync_loop =
+      std::make_unique<RunSync>(io, clock, control.local, [&status](const sync::LastSync& last) {
+        status.SetLastSync(LastSync{last.at, last.ok, last.error, last.inserted, last.skipped});
+      });
+  sync = sync_loop.get();
+  components.push_back(std::move(sync_loop));
+  // Last: started once every input runs, so that the first status it serves shows them all.
+  components.push_back(std::make_unique<ControlService>(io, clock, control));
   return components;
 }
 
@@ -40,12 +59,24 @@ bool SameStoreOptions(const store::StoreOptions& a, const store::StoreOptions& b
 
 class Service {
  public:
-  Service(Config config, const ConfigLoader& loader, store::Store& store, core::Clock& clock)
+  Service(Config config, const ConfigLoader& loader, LocalStore& local, core::Clock& clock)
       : config_(std::move(config)),
         loader_(loader),
         sink_(
-            io_, [&store](const store::IngestBatch& batch) { return store.Commit(batch); }, clock),
-        components_(MakeServiceComponents(io_, clock, sink_)),
+            io_,
+            [this, &local](const store::IngestBatch& batch) {
+              auto committed = local.store().Commit(batch);
+              // Exact per-stream counts for control-socket ingests (control_ingest.hpp).
+              if (committed && batch.input == kIngestInput) ingest_counts_.Add(*committed);
+              // The sync loop wakes early once a batch's worth is newly pending.
+              if (committed && sync_ != nullptr) sync_->NoteCommitted(committed->accepted);
+              return committed;
+            },
+            clock),
+        run_status_(clock),
+        components_(MakeServiceComponents(
+            io_, clock, sink_, commands_,
+            ControlTargets{local, sink_, run_status_, commands_, ingest_counts_}, sync_)),
         signals_(io_, SIGTERM, SIGINT, SIGHUP),
         watchdog_(io_),
         notify_(ServiceNotify::FromEnvironment()) {}
@@ -54,7 +85,8 @@ class Service {
     for (auto& component : components_) {
       if (auto applied = component->Apply(config_); !applied) {
         spdlog::error("{}", applied.error().message);
-        return kExitUsage;
+        // A configuration the component refuses is a usage error; a socket it cannot bind is not.
+        return applied.error().code == core::Errc::kIo ? kExitFailure : kExitUsage;
       }
     }
     WaitForSignal();
@@ -143,7 +175,11 @@ class Service {
   Config config_;
   const ConfigLoader& loader_;
   boost::asio::io_context io_{1};  // one thread runs it: no locking in handlers
+  IngestCommitCounts ingest_counts_;
+  RunCommandRegistry commands_;
   GroupedCommit sink_;
+  RunStatus run_status_;
+  RunSync* sync_ = nullptr;  // owned by components_; set while they are made
   std::vector<std::unique_ptr<ServiceComponent>> components_;
   boost::asio::signal_set signals_;
   boost::asio::steady_timer watchdog_;
@@ -177,12 +213,13 @@ int RunService(const ConfigLoader& load_config) {
     return kExitFailure;
   }
   core::SystemClock clock;
-  auto store = store::Store::Open(config->state_dir, config->store, clock);
-  if (!store) {
-    spdlog::error("cannot open the store: {}", store.error().message);
+  // With its aggregate tables: every commit of the service maintains the buckets (§4).
+  auto local = LocalStore::Open(*config, clock);
+  if (!local) {
+    spdlog::error("cannot open the store: {}", local.error().message);
     return kExitFailure;
   }
-  Service service(std::move(*config), load_config, **store, clock);
+  Service service(std::move(*config), load_config, **local, clock);
   return service.Run();
 }
 

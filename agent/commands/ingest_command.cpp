@@ -1,6 +1,7 @@
 // `fieldsync ingest [--format F] [--device D] [--fields a,b] [--dry-run] [--json] [FILE|-]`:
-// frames from a file or stdin into the store, under the state lock. Rejected frames are
-// counted, not fatal: the exit status is 0 unless the store (or reading the input) fails.
+// frames from a file or stdin into the store, under the state lock; while `run` holds the lock,
+// through the running agent's control socket. Rejected frames are counted, not fatal: the exit
+// status is 0 unless the store (or reading the input, or reaching the agent) fails.
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -14,6 +15,8 @@
 
 #include "agent/cli.hpp"
 #include "agent/command.hpp"
+#include "agent/control_client.hpp"
+#include "agent/control_ingest.hpp"
 #include "agent/file_ingest.hpp"
 #include "agent/local_store.hpp"
 #include "core/names.hpp"
@@ -103,6 +106,36 @@ core::Status ReadAll(int fd, FileIngest& ingest) {
   }
 }
 
+// The agent holds the store: it decodes and commits the frames itself (docs/control-socket.md).
+int IngestThroughRunningAgent(const Config& config, const IngestOptions& options, int fd) {
+  IngestRequest request;
+  request.format = options.format.empty() ? "json" : options.format;
+  request.device = options.device;
+  request.fields = options.fields;
+  auto result = IngestThroughAgent(ControlSocketPath(config.state_dir), request, fd);
+  if (!result) {
+    std::cerr << "fieldsync: cannot ingest through the running agent: " << result.error().message
+              << "\n";
+    return kExitFailure;
+  }
+  IngestTally tally = IngestTallyFromJson(*result);
+  if (options.json) {
+    std::cout << TallyJson(tally, false).dump(2) << "\n";
+  } else {
+    PrintTally(tally, false);
+  }
+  std::int64_t failed = 0;
+  if (result->is_object() && result->contains("failed") && (*result)["failed"].is_number()) {
+    failed = (*result)["failed"].get<std::int64_t>();
+  }
+  if (failed > 0) {
+    std::cerr << "fieldsync: the agent could not store " << failed
+              << " frames (see its log); ingest the file again once it can\n";
+    return kExitFailure;
+  }
+  return kExitOk;
+}
+
 int RunIngest(const CommandContext& context, const IngestOptions& options) {
   auto config = context.LoadConfig();
   if (!config) {
@@ -136,9 +169,11 @@ int RunIngest(const CommandContext& context, const IngestOptions& options) {
       return kExitFailure;
     }
     auto acquired = store::StateLock::Acquire(config->state_dir);
+    if (!acquired && acquired.error().code == core::Errc::kBusy) {
+      return IngestThroughRunningAgent(*config, options, input.fd());
+    }
     if (!acquired) {
-      std::cerr << "fieldsync: cannot ingest: " << acquired.error().message
-                << " (only one process writes the store; stop the agent to ingest a file)\n";
+      std::cerr << "fieldsync: cannot ingest: " << acquired.error().message << "\n";
       return kExitFailure;
     }
     lock.emplace(std::move(*acquired));

@@ -1,17 +1,34 @@
-// `fieldsync status [--json]`: the §9 document from the local store. Without a running agent
-// uptime_s and each input's `connected` are null.
+// `fieldsync status [--json]`: the §9 document. While `run` holds the state lock the document
+// comes from the running agent over its control socket, with uptime_s and each input's live
+// `connected`; otherwise it is read from the store under the lock (so that nothing else writes
+// it meanwhile), with uptime_s and `connected` null. A gateway without a store gets a document
+// of zeros and nothing is created.
 #include <filesystem>
 #include <iostream>
+#include <optional>
 
 #include "agent/cli.hpp"
 #include "agent/command.hpp"
+#include "agent/control_client.hpp"
 #include "agent/local_store.hpp"
+#include "agent/run_status.hpp"
 #include "agent/status_document.hpp"
+#include "store/state_lock.hpp"
 
 namespace fieldsync::agent {
 namespace {
 
-int RunStatus(const CommandContext& context, bool as_json) {
+constexpr std::chrono::milliseconds kStatusTimeout{10000};
+
+void Print(const nlohmann::json& document, bool as_json) {
+  if (as_json) {
+    std::cout << document.dump(2) << "\n";
+  } else {
+    std::cout << RenderStatusText(document);
+  }
+}
+
+int ShowStatus(const CommandContext& context, bool as_json) {
   auto config = context.LoadConfig();
   if (!config) {
     std::cerr << "fieldsync: " << config.error().message << "\n";
@@ -22,8 +39,31 @@ int RunStatus(const CommandContext& context, bool as_json) {
   facts.version = FIELDSYNC_VERSION;
   facts.clock_synced = clock.IsSynchronized();
   facts.stats.max_bytes = config->store.max_mb * 1024 * 1024;
-  // A gateway that never stored anything has no store yet; status must not create one.
   std::error_code ec;
+  if (!std::filesystem::is_directory(config->state_dir, ec)) {
+    // Nothing ever ran here: no store, no agent.
+    Print(BuildStatusDocument(*config, facts), as_json);
+    return kExitOk;
+  }
+  // The lock tells whether an agent runs; holding it keeps writers out while the store is read.
+  auto lock = store::StateLock::Acquire(config->state_dir);
+  if (!lock && lock.error().code == core::Errc::kBusy) {
+    auto live = CallAgent(ControlSocketPath(config->state_dir), ControlRequest{StatusRequest{}},
+                          kStatusTimeout);
+    if (!live) {
+      std::cerr << "fieldsync: " << lock.error().message
+                << ", but the agent does not answer on its control socket: " << live.error().message
+                << "\n";
+      return kExitFailure;
+    }
+    Print(*live, as_json);
+    return kExitOk;
+  }
+  if (!lock) {
+    std::cerr << "fieldsync: cannot read the store: " << lock.error().message << "\n";
+    return kExitFailure;
+  }
+  // A gateway that never stored anything has no store yet; status must not create one.
   if (std::filesystem::exists(std::filesystem::path(config->state_dir) / "fieldsync.db", ec)) {
     auto local = LocalStore::Open(*config, clock);
     if (!local) {
@@ -31,25 +71,14 @@ int RunStatus(const CommandContext& context, bool as_json) {
                 << local.error().message << "\n";
       return kExitFailure;
     }
-    auto stats = (*local)->store().Stats();
-    if (!stats) {
-      std::cerr << "fieldsync: cannot read the store: " << stats.error().message << "\n";
+    auto stored = CollectStoreFacts(**local, clock);
+    if (!stored) {
+      std::cerr << "fieldsync: cannot read the store: " << stored.error().message << "\n";
       return kExitFailure;
     }
-    facts.stats = std::move(*stats);
-    facts.instance_id = (*local)->store().instance_id();
-    auto pending = (*local)->aggregates().PendingCount();
-    if (pending) facts.pending_aggregates = *pending;
-    store::Watermarks marks = (*local)->aggregates().WatermarksAt(clock.NowUs());
-    facts.hourly_watermark = marks.hourly;
-    facts.daily_watermark = marks.daily;
+    facts = std::move(*stored);
   }
-  nlohmann::json document = BuildStatusDocument(*config, facts);
-  if (as_json) {
-    std::cout << document.dump(2) << "\n";
-  } else {
-    std::cout << RenderStatusText(document);
-  }
+  Print(BuildStatusDocument(*config, facts), as_json);
   return kExitOk;
 }
 
@@ -60,7 +89,7 @@ void RegisterStatusCommand(CLI::App& app, CommandContext& context) {
       app.add_subcommand("status", "show the status document (pending, counters, inputs)");
   auto as_json = std::make_shared<bool>(false);
   status->add_flag("--json", *as_json, "print the status document as JSON");
-  status->callback([&context, as_json] { context.exit_code = RunStatus(context, *as_json); });
+  status->callback([&context, as_json] { context.exit_code = ShowStatus(context, *as_json); });
 }
 
 }  // namespace fieldsync::agent
