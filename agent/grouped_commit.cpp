@@ -179,18 +179,19 @@ bool GroupedCommit::CommitInput(const std::string& input, InputQueue& queue) {
   queue.frames_lost = 0;
 
   const store::CommitResult& result = *committed;
+  // A committer that reports no per-frame outcome (none of the store's) leaves only
+  // frame_stored to go by: then a stored frame counts all its readings as accepted.
+  const bool per_frame = result.frames.size() == taken.size();
   for (std::size_t i = 0; i < taken.size(); ++i) {
-    bool stored = i < result.frame_stored.size() && result.frame_stored[i];
+    bool stored = per_frame ? result.frames[i].stored
+                            : i < result.frame_stored.size() && result.frame_stored[i];
     drivers::SubmitResult r =
         Result(stored ? drivers::SubmitStatus::kDurable : drivers::SubmitStatus::kRefusedFull);
-    if (stored) {
-      if (taken.size() == 1) {
-        // The store reports duplicates per batch: exact only for a batch of one frame.
-        r.accepted = result.accepted;
-        r.duplicates = result.duplicates;
-      } else {
-        r.accepted = static_cast<std::int64_t>(taken[i].frame.readings.size());
-      }
+    if (stored && per_frame) {
+      r.accepted = result.frames[i].accepted;
+      r.duplicates = result.frames[i].duplicates;
+    } else if (stored) {
+      r.accepted = static_cast<std::int64_t>(taken[i].frame.readings.size());
     }
     if (taken[i].done) taken[i].done(r);
   }

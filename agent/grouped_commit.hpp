@@ -6,8 +6,9 @@
 //   - or inside Submit when the caller asks for durable_now.
 // Each input's queue goes to the store as one IngestBatch (one transaction), together with the
 // rejections and seq counts that input reported since its last commit. After the commit returns,
-// every frame's `done` runs with kDurable (frame_stored), kRefusedFull (the store refused it:
-// reject_new and full) or kFailed.
+// every frame's `done` runs with kDurable (frame_stored; with that frame's own accepted and
+// duplicate counts from CommitResult::frames), kRefusedFull (the store refused it: reject_new
+// and full) or kFailed.
 //
 // Invariant: a frame is acknowledged (kDurable) only after a commit that stored it returned.
 // A failed commit acknowledges nothing and loses nothing: the frames and counts stay queued and

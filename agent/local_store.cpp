@@ -20,6 +20,12 @@ core::Expected<std::unique_ptr<LocalStore>> LocalStore::Open(const Config& confi
         if (!applied) return applied.error();
         return core::Ok();
       });
+  // §1: a reading already uploaded (so no longer pending) but still inside its series' late
+  // window is a duplicate, not a new pending reading. Asked only about readings with a series.
+  local->store_->SetDuplicateFilter([target](store::Database&, std::int64_t series_id,
+                                             const core::Reading& reading) -> core::Expected<bool> {
+    return target->InLateWindow(series_id, reading.ts);
+  });
   return local;
 }
 

@@ -1,6 +1,7 @@
 #pragma once
 // LocalStore: the store of <state_dir> with its aggregates maintained inside every commit (§4),
-// as the commands that work on the store directly (ingest, status) open it.
+// as the commands that work on the store directly (ingest, status) open it. Its commits also
+// refuse, as duplicates, readings whose key is still in the late window (uploaded or not).
 // Owns both; not thread-safe (one command thread).
 
 #include <memory>

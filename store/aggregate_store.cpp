@@ -227,4 +227,21 @@ core::Expected<ApplyCounts> AggregateStore::Apply(const std::vector<core::Readin
   return counts;
 }
 
+core::Expected<bool> AggregateStore::InLateWindow(std::int64_t series_id, core::TimeUs ts) {
+  // The newest ts is read only when the exact key is there: most readings are new and stop at
+  // the first lookup.
+  auto stmt = db_->Cached(
+      "SELECT ?2 >= (SELECT max(ts) FROM agg_window WHERE series_id = ?1) - ?3 "
+      "FROM agg_window WHERE series_id = ?1 AND ts = ?2");
+  if (!stmt) return stmt.error();
+  if (auto s = (*stmt)->Bind(1, series_id); !s) return s.error();
+  if (auto s = (*stmt)->Bind(2, ts); !s) return s.error();
+  if (auto s = (*stmt)->Bind(3, options_.late_window_s * core::kMicrosPerSecond); !s) {
+    return s.error();
+  }
+  auto row = (*stmt)->Step();
+  if (!row) return row.error().Wrap("look up the late window");
+  return *row && (*stmt)->ColumnInt64(0) != 0;
+}
+
 }  // namespace fieldsync::store

@@ -102,6 +102,12 @@ class AggregateStore {
 
   Watermarks WatermarksAt(core::TimeUs now) const;
 
+  // Whether the late window of series `series_id` (a row of `series`) holds a reading at `ts`:
+  // one already aggregated, uploaded or not, at most late_window_s behind the series' newest ts
+  // (the anchor kept before the window does not count). The store's DuplicateFilter (§1:
+  // duplicates within the late window). Two lookups on agg_window's primary key.
+  core::Expected<bool> InLateWindow(std::int64_t series_id, core::TimeUs ts);
+
   // Recomputes buckets overlapping [from, to) from the raw readings still in `readings`, and
   // rewrites those whose readings are all still local (none removed; for a counter also none
   // between the bucket and its predecessor reading) and whose result differs. Uses the current

@@ -92,7 +92,7 @@ core::Status Store::Impl::InsertFrame(const IngestFrame& frame, core::TimeUs rec
     core::Expected<std::int64_t> series = SeriesId(reading);
     if (!series) return series.error();
     if (duplicate_filter) {
-      core::Expected<bool> known = duplicate_filter(*db, reading);
+      core::Expected<bool> known = duplicate_filter(*db, *series, reading);
       if (!known) return known.error();
       if (*known) {
         ++duplicates;
@@ -121,6 +121,7 @@ core::Status Store::Impl::InsertFrame(const IngestFrame& frame, core::TimeUs rec
 core::Expected<CommitResult> Store::Impl::CommitOnce(const IngestBatch& batch) {
   CommitResult result;
   result.frame_stored.assign(batch.frames.size(), false);
+  result.frames.assign(batch.frames.size(), FrameCommit{});
   InputCounterDelta delta = DeltaFromBatch(batch);
   std::vector<core::Reading> stored;
   std::int64_t unsynced = 0;
@@ -164,6 +165,7 @@ core::Expected<CommitResult> Store::Impl::CommitOnce(const IngestBatch& batch) {
         status = savepoint->Release();
         if (!status) return status.error();
         result.frame_stored[f] = true;
+        result.frames[f] = FrameCommit{true, false, accepted, duplicates};
         result.accepted += accepted;
         result.duplicates += duplicates;
         ++delta.frames;
@@ -186,6 +188,7 @@ core::Expected<CommitResult> Store::Impl::CommitOnce(const IngestBatch& batch) {
         }
       }
       ++result.refused_frames;
+      result.frames[f].refused = true;
       ++delta.rejected[StoreFullName()];
       break;
     }
@@ -208,6 +211,7 @@ core::Expected<CommitResult> Store::Impl::CommitOnce(const IngestBatch& batch) {
 core::Expected<CommitResult> Store::Impl::RefuseBatch(const IngestBatch& batch) {
   CommitResult result;
   result.frame_stored.assign(batch.frames.size(), false);
+  result.frames.assign(batch.frames.size(), FrameCommit{false, true, 0, 0});
   result.refused_frames = static_cast<std::int64_t>(batch.frames.size());
   InputCounterDelta delta = DeltaFromBatch(batch);
   delta.rejected[StoreFullName()] += result.refused_frames;

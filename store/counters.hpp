@@ -19,7 +19,9 @@ namespace fieldsync::store {
 // Names of the global counters (rows of the `counters` table).
 inline constexpr std::string_view kDroppedCounter = "dropped";
 inline constexpr std::string_view kLateCounter = "late";
-inline constexpr std::string_view kQuarantinedCounter = "quarantined";
+// Readings deleted from the quarantine by `quarantine purge` (the quarantine's own count is its
+// row count, not a counter).
+inline constexpr std::string_view kQuarantinePurgedCounter = "quarantine_purged";
 inline constexpr std::string_view kClockUnsyncedCounter = "clock_unsynced";
 
 // What one commit adds to one input's counters.

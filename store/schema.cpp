@@ -57,8 +57,28 @@ INSERT INTO counters(name, n) VALUES
   ('dropped', 0), ('late', 0), ('quarantined', 0), ('clock_unsynced', 0);
 )sql";
 
-const std::array<Migration, 1> kMigrations = {{
+// Version 2: the quarantine (§5 "Errors"): rows the remote refused for their data, moved out
+// of the outbox with the server's message and SQLSTATE. AUTOINCREMENT so that an id shown by
+// `quarantine list` never names another row later, even after a purge. The `quarantined` count
+// is the table's row count from now on, so its counter row goes.
+constexpr const char* kSchemaV2 = R"sql(
+CREATE TABLE quarantine(
+  id             INTEGER PRIMARY KEY AUTOINCREMENT,
+  series_id      INTEGER NOT NULL,
+  ts             INTEGER NOT NULL,
+  value          REAL NOT NULL,
+  ts_source      INTEGER NOT NULL,
+  received_at    INTEGER NOT NULL,
+  reason         TEXT NOT NULL,
+  sqlstate       TEXT NOT NULL,
+  quarantined_at INTEGER NOT NULL
+);
+DELETE FROM counters WHERE name = 'quarantined';
+)sql";
+
+const std::array<Migration, 2> kMigrations = {{
     {1, kSchemaV1},
+    {2, kSchemaV2},
 }};
 
 }  // namespace

@@ -206,7 +206,10 @@ core::Expected<StoreStats> Store::Stats() {
     };
     stats.dropped = counter(kDroppedCounter);
     stats.late = counter(kLateCounter);
-    stats.quarantined = counter(kQuarantinedCounter);
+    core::Expected<std::optional<std::int64_t>> quarantined =
+        db.QueryInt64("SELECT count(*) FROM quarantine");
+    if (!quarantined) return quarantined.error();
+    stats.quarantined = quarantined->value_or(0);
     stats.clock_unsynced = counter(kClockUnsyncedCounter);
     core::Expected<std::map<std::string, InputCounters>> inputs = ReadInputCounters(db);
     if (!inputs) return inputs.error();

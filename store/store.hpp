@@ -15,6 +15,7 @@
 #include "core/expected.hpp"
 #include "core/reading.hpp"
 #include "core/reject_reason.hpp"
+#include "store/quarantine.hpp"
 #include "store/store_options.hpp"
 
 namespace fieldsync::store {
@@ -37,6 +38,15 @@ struct IngestBatch {
   std::optional<core::TimeUs> last_frame_at;
 };
 
+// What became of one frame of a Commit. A stored frame's accepted + duplicates is its reading
+// count; a refused frame has both 0.
+struct FrameCommit {
+  bool stored = false;          // durable: its new readings stored (or all of them were duplicates)
+  bool refused = false;         // refused with store_full (the budget or the disk); nothing stored
+  std::int64_t accepted = 0;    // readings of this frame newly stored
+  std::int64_t duplicates = 0;  // readings of this frame dropped as duplicates
+};
+
 // Outcome of one Commit, per frame and in total.
 struct CommitResult {
   std::int64_t accepted = 0;        // readings newly stored
@@ -44,6 +54,7 @@ struct CommitResult {
   std::int64_t dropped = 0;         // older pending readings deleted to make room (drop_oldest)
   std::int64_t refused_frames = 0;  // frames refused with store_full (reject_new)
   std::vector<bool> frame_stored;   // per frame of the batch: durable (stored or all duplicates)
+  std::vector<FrameCommit> frames;  // per frame of the batch, in order (same size as the batch)
 };
 
 // The oldest pending readings, for one upload.
@@ -72,7 +83,7 @@ struct StoreStats {
   std::int64_t dropped = 0;
   std::int64_t duplicates = 0;
   std::int64_t late = 0;
-  std::int64_t quarantined = 0;
+  std::int64_t quarantined = 0;  // rows in the quarantine now
   std::int64_t clock_unsynced = 0;
   std::map<std::string, InputCounters> inputs;
 };
@@ -101,6 +112,24 @@ class Store {
   // Invariant: called only after the remote COMMIT of the same rows returned.
   core::Status DeleteUploaded(const std::vector<std::int64_t>& ids);
 
+  // Moves exactly these pending rows (by id) into the quarantine, with the remote's message and
+  // SQLSTATE, in one transaction: they stop being pending (never uploaded, never dropped) and
+  // are counted in StoreStats::quarantined. Ids no longer pending are skipped. Returns the number
+  // of rows moved.
+  core::Expected<std::int64_t> Quarantine(const std::vector<std::int64_t>& ids,
+                                          const std::string& reason, const std::string& sqlstate);
+  // Up to `limit` quarantined rows, oldest first.
+  core::Expected<std::vector<QuarantinedReading>> ListQuarantined(std::size_t limit);
+  // Moves the selected rows back to the outbox (as the newest pending readings) in one
+  // transaction; a key already pending again keeps its pending reading. With dry_run nothing
+  // changes and the counts say what would.
+  core::Expected<QuarantineChange> RetryQuarantined(const QuarantineSelection& selection,
+                                                    bool dry_run);
+  // Deletes the selected rows in one transaction and counts them in the `quarantine_purged`
+  // counter (a purge is a loss the store keeps a record of). dry_run as above.
+  core::Expected<QuarantineChange> PurgeQuarantined(const QuarantineSelection& selection,
+                                                    bool dry_run);
+
   core::Expected<StoreStats> Stats();
   const std::string& instance_id() const;
 
@@ -110,11 +139,12 @@ class Store {
       std::function<core::Status(Database& db, const std::vector<core::Reading>& stored)>;
   void SetCommitHook(CommitHook hook);
 
-  // Runs inside Commit's transaction for each reading before it is stored; true means the
-  // reading duplicates one the store keeps outside the outbox (the late window, §4) and is
-  // dropped and counted as a duplicate. An error rolls the whole commit back.
-  using DuplicateFilter =
-      std::function<core::Expected<bool>(Database& db, const core::Reading& reading)>;
+  // Runs inside Commit's transaction for each reading before it is stored, with the id of its
+  // series (a row of `series`); true means the reading duplicates one the store keeps outside
+  // the outbox (the late window, §4) and is dropped and counted as a duplicate. An error rolls
+  // the whole commit back.
+  using DuplicateFilter = std::function<core::Expected<bool>(Database& db, std::int64_t series_id,
+                                                             const core::Reading& reading)>;
   void SetDuplicateFilter(DuplicateFilter filter);
 
   // The connection, for code that keeps its own tables in the same store (aggregates). Its

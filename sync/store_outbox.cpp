@@ -2,6 +2,19 @@
 
 namespace fieldsync::sync {
 
+std::string SqlStateInMessage(std::string_view message) {
+  constexpr std::string_view kMarker = "SQLSTATE ";
+  constexpr std::size_t kLength = 5;  // SQLSTATE codes are five characters, [0-9A-Z]
+  for (std::size_t at = message.find(kMarker); at != std::string_view::npos;
+       at = message.find(kMarker, at + 1)) {
+    std::string_view code = message.substr(at + kMarker.size(), kLength);
+    bool valid = code.size() == kLength;
+    for (char c : code) valid = valid && ((c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z'));
+    if (valid) return std::string(code);
+  }
+  return "";
+}
+
 core::Expected<store::UploadBatch> StoreReadingOutbox::OldestPending(std::size_t limit) {
   return store_.OldestPending(limit);
 }
@@ -12,9 +25,9 @@ core::Status StoreReadingOutbox::DeleteUploaded(const std::vector<std::int64_t>&
 
 core::Status StoreReadingOutbox::Quarantine(const std::vector<std::int64_t>& ids,
                                             const std::string& reason) {
-  return core::MakeError(core::Errc::kUnsupported,
-                         "the local store keeps no quarantine yet; " + std::to_string(ids.size()) +
-                             " refused row(s) stay pending (" + reason + ")");
+  auto moved = store_.Quarantine(ids, reason, SqlStateInMessage(reason));
+  if (!moved) return moved.error();
+  return core::Ok();
 }
 
 core::Expected<OutboxState> StoreReadingOutbox::State() {

@@ -2,18 +2,25 @@
 // Adapters from the local store to the uploader's outbox interfaces. They borrow the store
 // objects, which must outlive them; same thread rules as the store.
 
+#include <string>
+#include <string_view>
+
 #include "store/aggregate_store.hpp"
 #include "store/store.hpp"
 #include "sync/outbox.hpp"
 
 namespace fieldsync::sync {
 
+// The SQLSTATE in an error message of the PostgreSQL connection ("... SQLSTATE 23514: ..."),
+// possibly wrapped in context; empty when the message carries none.
+std::string SqlStateInMessage(std::string_view message);
+
 class StoreReadingOutbox final : public ReadingOutbox {
  public:
   explicit StoreReadingOutbox(store::Store& store) : store_(store) {}
   core::Expected<store::UploadBatch> OldestPending(std::size_t limit) override;
   core::Status DeleteUploaded(const std::vector<std::int64_t>& ids) override;
-  // The store has no quarantine table yet: kUnsupported, and the refused rows stay pending.
+  // Store::Quarantine with the SQLSTATE taken from the reason (SqlStateInMessage).
   core::Status Quarantine(const std::vector<std::int64_t>& ids, const std::string& reason) override;
   core::Expected<OutboxState> State() override;
 

@@ -123,10 +123,11 @@ TEST(Commit, FailureInsideAFrameStoresNoneOfTheBatch) {
   auto store = OpenStore(dir, clock);
   // The late-window filter fails on the third reading of the second frame.
   int calls = 0;
-  store->SetDuplicateFilter([&](Database&, const Reading&) -> fieldsync::core::Expected<bool> {
-    if (++calls == 7) return fieldsync::core::MakeError(Errc::kIo, "filter broke");
-    return false;
-  });
+  store->SetDuplicateFilter(
+      [&](Database&, std::int64_t, const Reading&) -> fieldsync::core::Expected<bool> {
+        if (++calls == 7) return fieldsync::core::MakeError(Errc::kIo, "filter broke");
+        return false;
+      });
   IngestBatch batch = MakeBatch("in", 2, kBaseTs, 4);
   batch.frames[1].readings[2].device = "newdev";  // a series created only by the failing frame
   auto result = store->Commit(batch);
@@ -139,9 +140,10 @@ TEST(Commit, FailureInsideAFrameStoresNoneOfTheBatch) {
 
 TEST(Commit, DuplicateFilterDropsReadingsItKnows) {
   auto store = OpenStore(dir, clock);
-  store->SetDuplicateFilter([](Database&, const Reading& r) -> fieldsync::core::Expected<bool> {
-    return r.metric == "m1";
-  });
+  store->SetDuplicateFilter(
+      [](Database&, std::int64_t, const Reading& r) -> fieldsync::core::Expected<bool> {
+        return r.metric == "m1";
+      });
   auto result = store->Commit(MakeBatch("in", 2, kBaseTs, 3));
   CHECK_TRUE(result.has_value());
   LONGS_EQUAL(4, result->accepted);
