@@ -35,7 +35,11 @@ core::Expected<nlohmann::json> RunStatus::Document(const Config& config, LocalSt
   // A running agent knows every input's state: one that never connected is not connected.
   for (const auto& serial : config.serial) facts->connected[serial.name] = false;
   for (const auto& mqtt : config.mqtt) facts->connected[mqtt.name] = false;
-  for (const auto& [name, connected] : sink.connections()) facts->connected[name] = connected;
+  for (const auto& [name, connected] : sink.connections()) {
+    facts->connected[name] = connected;
+    // Listed even before its first commit (an ingest stream that just began); zero counters.
+    facts->stats.inputs.try_emplace(name);
+  }
   return BuildStatusDocument(config, *facts);
 }
 

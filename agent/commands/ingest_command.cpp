@@ -107,15 +107,16 @@ core::Status ReadAll(int fd, FileIngest& ingest) {
 }
 
 // The agent holds the store: it decodes and commits the frames itself (docs/control-socket.md).
-int IngestThroughRunningAgent(const Config& config, const IngestOptions& options, int fd) {
+int IngestThroughRunningAgent(const Config& config, const IngestOptions& options, int fd,
+                              const std::string& lock_holder) {
   IngestRequest request;
   request.format = options.format.empty() ? "json" : options.format;
   request.device = options.device;
   request.fields = options.fields;
   auto result = IngestThroughAgent(ControlSocketPath(config.state_dir), request, fd);
   if (!result) {
-    std::cerr << "fieldsync: cannot ingest through the running agent: " << result.error().message
-              << "\n";
+    std::cerr << "fieldsync: cannot ingest: " << lock_holder
+              << "; through the running agent: " << result.error().message << "\n";
     return kExitFailure;
   }
   IngestTally tally = IngestTallyFromJson(*result);
@@ -170,7 +171,7 @@ int RunIngest(const CommandContext& context, const IngestOptions& options) {
     }
     auto acquired = store::StateLock::Acquire(config->state_dir);
     if (!acquired && acquired.error().code == core::Errc::kBusy) {
-      return IngestThroughRunningAgent(*config, options, input.fd());
+      return IngestThroughRunningAgent(*config, options, input.fd(), acquired.error().message);
     }
     if (!acquired) {
       std::cerr << "fieldsync: cannot ingest: " << acquired.error().message << "\n";
