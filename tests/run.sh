@@ -93,11 +93,12 @@ sanitize() {
 
 cross() {
   local arch rc=0
+  local start line
   for arch in ${FIELDSYNC_CROSS_ARCHES:-arm64 armhf}; do
-    echo "-- cross ${arch}"
+    start=$(date +%s)
     "${SOURCE_DIR}/tests/cross.sh" "${arch}" 2>&1 | tee "${LOG_DIR}/cross-${arch}.log"
     [[ ${PIPESTATUS[0]} -eq 0 ]] || rc=1
-    local line
+    echo "-- cross ${arch}: $(($(date +%s) - start)) s"
     line=$(grep -E '^[0-9]+% tests passed, [0-9]+ tests? failed out of [0-9]+' \
       "${LOG_DIR}/cross-${arch}.log" | tail -n 1)
     TEST_SUMMARIES+=("cross-${arch}|${line:-no test result}")
