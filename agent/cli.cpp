@@ -19,6 +19,7 @@ constexpr RegisterCommand kCommands[] = {
     RegisterTransferCommand,
     RegisterSyncCommand,
     RegisterRemoteCommand,
+    RegisterQuarantineCommand,
 };
 // clang-format on
 

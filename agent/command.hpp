@@ -30,5 +30,6 @@ void RegisterRunCommand(CLI::App& app, CommandContext& context);
 void RegisterTransferCommand(CLI::App& app, CommandContext& context);
 void RegisterSyncCommand(CLI::App& app, CommandContext& context);
 void RegisterRemoteCommand(CLI::App& app, CommandContext& context);
+void RegisterQuarantineCommand(CLI::App& app, CommandContext& context);
 
 }  // namespace fieldsync::agent
