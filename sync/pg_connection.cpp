@@ -214,6 +214,62 @@ core::Expected<PgResult> PgConnection::Exec(std::string_view sql,
   return result;
 }
 
+core::Expected<std::vector<PgResult>> PgConnection::ExecPipeline(
+    const std::vector<PgStatement>& statements, std::size_t* failed) {
+  if (failed != nullptr) *failed = statements.size();
+  if (!connected()) return MakeError(Errc::kUnavailable, "not connected to PostgreSQL");
+  const Deadline deadline = NewDeadline();
+  PGconn* conn = conn_.get();
+  if (PQenterPipelineMode(conn) == 0) return LinkError("pipeline");
+  for (const PgStatement& statement : statements) {
+    std::vector<const char*> values;
+    for (const auto& p : statement.params) values.push_back(p ? p->c_str() : nullptr);
+    if (PQsendQueryParams(conn, statement.sql.c_str(), static_cast<int>(values.size()), nullptr,
+                          values.data(), nullptr, nullptr, 0) == 0) {
+      return LinkError("send");
+    }
+  }
+  if (PQpipelineSync(conn) == 0) return LinkError("send");
+  if (auto flushed = Flush(deadline); !flushed) return flushed.error();
+
+  std::vector<PgResult> results(statements.size());
+  std::optional<core::Error> first_error;
+  std::size_t failed_at = statements.size();
+  // Each statement's results end with a null result; the pipeline ends with its sync result.
+  for (std::size_t i = 0; i < statements.size(); ++i) {
+    while (true) {
+      auto next = NextResult(deadline);
+      if (!next) return next.error();
+      if (!*next) break;
+      const ExecStatusType status = PQresultStatus(next->get());
+      if (status == PGRES_PIPELINE_ABORTED) continue;  // skipped after an earlier error
+      if (IsErrorStatus(status)) {
+        core::Error error = ResultError(next->get());
+        if (!conn_) return error;  // the link failed with it
+        if (!first_error) {
+          first_error = std::move(error);
+          failed_at = i;
+        }
+        continue;
+      }
+      results[i] = PgResult(std::move(*next));
+    }
+  }
+  auto sync = NextResult(deadline);
+  if (!sync) return sync.error();
+  if (!*sync || PQresultStatus(sync->get()) != PGRES_PIPELINE_SYNC ||
+      PQexitPipelineMode(conn_.get()) == 0) {
+    Close();
+    return MakeError(Errc::kUnavailable, "PostgreSQL pipeline: unexpected protocol state");
+  }
+  if (first_error) {
+    if (failed != nullptr) *failed = failed_at;
+    return *first_error;
+  }
+  last_sqlstate_.clear();
+  return results;
+}
+
 core::Status PgConnection::BeginCopy(std::string_view copy_sql) {
   if (!connected()) return MakeError(Errc::kUnavailable, "not connected to PostgreSQL");
   const Deadline deadline = NewDeadline();

@@ -49,6 +49,12 @@ class PgResult {
 // A query parameter in text format; nullopt is SQL NULL.
 using PgParam = std::optional<std::string>;
 
+// One parameterised statement of a pipeline.
+struct PgStatement {
+  std::string sql;
+  std::vector<PgParam> params;
+};
+
 class PgConnection {
  public:
   // Opens a connection within op_timeout_s. kInvalidArgument for a malformed string,
@@ -67,6 +73,14 @@ class PgConnection {
   // Runs `sql` (several statements separated by ';' when `params` is empty) and returns the
   // last statement's result, or the first error.
   core::Expected<PgResult> Exec(std::string_view sql, const std::vector<PgParam>& params = {});
+
+  // Sends all `statements` at once in libpq pipeline mode, so that together they cost one round
+  // trip (one deadline), and returns their results in order. After a server error the server
+  // skips the statements behind it (an open transaction is then aborted: roll it back); the
+  // first error is returned and, when `failed` is given, the index of the statement that failed
+  // (statements.size() for a link failure or a timeout). No COPY in a pipeline.
+  core::Expected<std::vector<PgResult>> ExecPipeline(const std::vector<PgStatement>& statements,
+                                                     std::size_t* failed = nullptr);
 
   // COPY ... FROM STDIN: Begin sends the statement, PutCopyData streams bytes (any split),
   // EndCopy finishes and returns the COPY result (AffectedRows = rows copied) or the server's

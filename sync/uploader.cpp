@@ -16,6 +16,9 @@ using core::Errc;
 using core::MakeError;
 
 constexpr std::size_t kCopyChunkBytes = 256 * 1024;
+// The local figures of the gateways row (a count over the whole outbox, costly with a large
+// backlog) are read again after this long; in between, what was uploaded is subtracted.
+constexpr auto kStateRefresh = std::chrono::seconds(5);
 // Buckets are few per hour; this bounds one cycle even after a very long outage.
 constexpr int kMaxBucketRoundsPerCycle = 20;
 
@@ -136,9 +139,7 @@ core::Status Uploader::EnsureConnected() {
 
 core::Status Uploader::RunCycleSteps(CycleReport& report) {
   if (auto connected = EnsureConnected(); !connected) return connected;
-  auto state = readings_.State();
-  if (!state) return state.error().Wrap("local store");
-  state_ = *state;
+  if (auto refreshed = RefreshState(); !refreshed) return refreshed;
   if (buckets_ != nullptr) {
     if (auto hourly = UploadHourly(report); !hourly) return hourly;
     if (auto daily = UploadDaily(report); !daily) return daily;
@@ -148,51 +149,79 @@ core::Status Uploader::RunCycleSteps(CycleReport& report) {
   report.batch_rows = static_cast<std::int64_t>(batch->ids.size());
   report.more_pending = batch->ids.size() >= options_.batch_size;
   if (!batch->ids.empty()) return UploadReadings(*batch, 0, batch->ids.size(), report);
-  if (transactions_ == 0) return InTransaction([] { return core::Ok(); });
+  if (transactions_ == 0) {
+    auto touched = InTransaction(
+        []() -> core::Expected<std::vector<PgStatement>> { return std::vector<PgStatement>{}; });
+    if (!touched) return touched.error();
+  }
+  return core::Ok();
+}
+
+core::Status Uploader::RefreshState() {
+  const auto now = std::chrono::steady_clock::now();
+  if (state_read_at_ && now - *state_read_at_ < kStateRefresh) return core::Ok();
+  auto state = readings_.State();
+  if (!state) return state.error().Wrap("local store");
+  state_ = *state;
+  state_read_at_ = now;
   return core::Ok();
 }
 
 template <class Body>
-core::Status Uploader::InTransaction(Body body) {
-  core::Status status;
-  if (auto begun = conn_->Exec("BEGIN"); !begun) return begun.error();
-  status = ClaimGateway();
-  if (status && !metrics_sent_) status = UpsertMetrics();
-  if (status) status = body();
-  if (status) {
-    auto committed = conn_->Exec("COMMIT");
-    if (!committed) return committed.error();
-    ++transactions_;
-    metrics_sent_ = true;
-    return core::Ok();
+core::Expected<std::vector<PgResult>> Uploader::InTransaction(Body body) {
+  std::vector<PgStatement> opening = {{"BEGIN", {}}, ClaimGatewayStatement()};
+  if (!metrics_sent_) {
+    if (auto metrics = MetricsStatement()) opening.push_back(std::move(*metrics));
   }
-  conn_->RollbackQuietly();
-  return status;
+  std::size_t failed = 0;
+  auto opened = conn_->ExecPipeline(opening, &failed);
+  if (!opened) {
+    conn_->RollbackQuietly();
+    if (failed == 2) return opened.error().Wrap("metrics upsert");
+    return opened.error();
+  }
+  if ((*opened)[1].rows() != 1) {
+    // The WHERE on the claim's conflict branch left the row alone: another instance owns it.
+    auto owner = RemoteGatewayOwner(*conn_, options_.schema, options_.gateway);
+    conn_->RollbackQuietly();
+    return OwnershipConflict(options_.gateway, owner && *owner ? **owner : "unknown");
+  }
+  auto closing = body();
+  if (!closing) {
+    conn_->RollbackQuietly();
+    return closing.error();
+  }
+  const std::size_t work = closing->size();
+  closing->push_back({"COMMIT", {}});
+  auto done = conn_->ExecPipeline(*closing, &failed);
+  if (!done) {
+    conn_->RollbackQuietly();
+    return done.error();
+  }
+  ++transactions_;
+  metrics_sent_ = true;
+  done->resize(work);
+  return done;
 }
 
-core::Status Uploader::ClaimGateway() {
+PgStatement Uploader::ClaimGatewayStatement() const {
   // The WHERE on the conflict branch is the ownership rule: a row owned by another instance is
   // left alone and RETURNING yields nothing. The row lock also serialises two such gateways.
-  auto r = conn_->Exec(
-      "INSERT INTO " + quoted_schema_ +
-          ".gateways AS g (gateway, instance_id, version, pending, oldest_pending, dropped, "
-          "clock_synced, last_sync_at) VALUES ($1, $2, $3, $4, $5, $6, $7, now()) "
-          "ON CONFLICT (gateway) DO UPDATE SET instance_id = EXCLUDED.instance_id, "
-          "version = EXCLUDED.version, pending = EXCLUDED.pending, "
-          "oldest_pending = EXCLUDED.oldest_pending, dropped = EXCLUDED.dropped, "
-          "clock_synced = EXCLUDED.clock_synced, last_sync_at = EXCLUDED.last_sync_at "
-          "WHERE g.instance_id IS NULL OR g.instance_id = EXCLUDED.instance_id RETURNING 1",
-      {options_.gateway, options_.instance_id, options_.version, std::to_string(state_.pending),
-       state_.oldest_pending ? PgParam(core::FormatRfc3339(*state_.oldest_pending)) : PgParam(),
-       std::to_string(state_.dropped), std::string(clock_.IsSynchronized() ? "t" : "f")});
-  if (!r) return r.error();
-  if (r->rows() == 1) return core::Ok();
-  auto owner = RemoteGatewayOwner(*conn_, options_.schema, options_.gateway);
-  return OwnershipConflict(options_.gateway, owner && *owner ? **owner : "unknown");
+  return {"INSERT INTO " + quoted_schema_ +
+              ".gateways AS g (gateway, instance_id, version, pending, oldest_pending, dropped, "
+              "clock_synced, last_sync_at) VALUES ($1, $2, $3, $4, $5, $6, $7, now()) "
+              "ON CONFLICT (gateway) DO UPDATE SET instance_id = EXCLUDED.instance_id, "
+              "version = EXCLUDED.version, pending = EXCLUDED.pending, "
+              "oldest_pending = EXCLUDED.oldest_pending, dropped = EXCLUDED.dropped, "
+              "clock_synced = EXCLUDED.clock_synced, last_sync_at = EXCLUDED.last_sync_at "
+              "WHERE g.instance_id IS NULL OR g.instance_id = EXCLUDED.instance_id RETURNING 1",
+          {options_.gateway, options_.instance_id, options_.version, std::to_string(state_.pending),
+           state_.oldest_pending ? PgParam(core::FormatRfc3339(*state_.oldest_pending)) : PgParam(),
+           std::to_string(state_.dropped), std::string(clock_.IsSynchronized() ? "t" : "f")}};
 }
 
-core::Status Uploader::UpsertMetrics() {
-  if (options_.metrics.empty()) return core::Ok();
+std::optional<PgStatement> Uploader::MetricsStatement() const {
+  if (options_.metrics.empty()) return std::nullopt;
   std::string sql = "INSERT INTO " + quoted_schema_ +
                     ".metrics (gateway, metric, kind, unit, optimal_lo, optimal_hi, critical_lo, "
                     "critical_hi) VALUES ";
@@ -218,9 +247,7 @@ core::Status Uploader::UpsertMetrics() {
       " ON CONFLICT (gateway, metric) DO UPDATE SET kind = EXCLUDED.kind, unit = EXCLUDED.unit, "
       "optimal_lo = EXCLUDED.optimal_lo, optimal_hi = EXCLUDED.optimal_hi, "
       "critical_lo = EXCLUDED.critical_lo, critical_hi = EXCLUDED.critical_hi";
-  auto r = conn_->Exec(sql, params);
-  if (!r) return r.error().Wrap("metrics upsert");
-  return core::Ok();
+  return PgStatement{std::move(sql), std::move(params)};
 }
 
 core::Status Uploader::StreamCopy(const std::string& copy_sql, const std::string& rows) {
@@ -249,23 +276,22 @@ core::Status Uploader::UploadHourly(CycleReport& report) {
       w.EndRow();
     }
     const std::string cols = "gateway, device, metric, bucket, " + std::string(kBucketStatColumns);
-    auto sent = InTransaction([&]() -> core::Status {
+    auto sent = InTransaction([&]() -> core::Expected<std::vector<PgStatement>> {
       auto staged = conn_->Exec("CREATE TEMP TABLE fs_hourly_stage (LIKE " + quoted_schema_ +
                                 ".hourly) ON COMMIT DROP");
       if (!staged) return staged.error();
       if (auto copied = StreamCopy("COPY fs_hourly_stage (" + cols + ") FROM STDIN", w.buffer());
           !copied) {
-        return copied;
+        return copied.error();
       }
-      auto up = conn_->Exec("INSERT INTO " + quoted_schema_ + ".hourly (" + cols +
-                            ", updated_at) SELECT " + cols +
-                            ", now() FROM fs_hourly_stage ON CONFLICT (gateway, device, metric, "
-                            "bucket) DO UPDATE SET " +
-                            std::string(kBucketStatUpdates));
-      if (!up) return up.error().Wrap("hourly upsert");
-      return core::Ok();
+      return std::vector<PgStatement>{
+          {"INSERT INTO " + quoted_schema_ + ".hourly (" + cols + ", updated_at) SELECT " + cols +
+               ", now() FROM fs_hourly_stage ON CONFLICT (gateway, device, metric, "
+               "bucket) DO UPDATE SET " +
+               std::string(kBucketStatUpdates),
+           {}}};
     });
-    if (!sent) return sent;
+    if (!sent) return sent.error();
     if (auto marked = buckets_->MarkUploaded(*rows); !marked) return marked;
     report.hourly += static_cast<std::int64_t>(rows->size());
     if (rows->size() < options_.batch_size) return core::Ok();
@@ -289,23 +315,22 @@ core::Status Uploader::UploadDaily(CycleReport& report) {
       w.EndRow();
     }
     const std::string cols = "gateway, device, metric, day, tz, " + std::string(kBucketStatColumns);
-    auto sent = InTransaction([&]() -> core::Status {
+    auto sent = InTransaction([&]() -> core::Expected<std::vector<PgStatement>> {
       auto staged = conn_->Exec("CREATE TEMP TABLE fs_daily_stage (LIKE " + quoted_schema_ +
                                 ".daily) ON COMMIT DROP");
       if (!staged) return staged.error();
       if (auto copied = StreamCopy("COPY fs_daily_stage (" + cols + ") FROM STDIN", w.buffer());
           !copied) {
-        return copied;
+        return copied.error();
       }
-      auto up = conn_->Exec("INSERT INTO " + quoted_schema_ + ".daily (" + cols +
-                            ", updated_at) SELECT " + cols +
-                            ", now() FROM fs_daily_stage ON CONFLICT (gateway, device, metric, "
-                            "day) DO UPDATE SET tz = EXCLUDED.tz, " +
-                            std::string(kBucketStatUpdates));
-      if (!up) return up.error().Wrap("daily upsert");
-      return core::Ok();
+      return std::vector<PgStatement>{
+          {"INSERT INTO " + quoted_schema_ + ".daily (" + cols + ", updated_at) SELECT " + cols +
+               ", now() FROM fs_daily_stage ON CONFLICT (gateway, device, metric, "
+               "day) DO UPDATE SET tz = EXCLUDED.tz, " +
+               std::string(kBucketStatUpdates),
+           {}}};
     });
-    if (!sent) return sent;
+    if (!sent) return sent.error();
     if (auto marked = buckets_->MarkUploaded(*rows); !marked) return marked;
     report.daily += static_cast<std::int64_t>(rows->size());
     if (rows->size() < options_.batch_size) return core::Ok();
@@ -334,8 +359,8 @@ std::string Uploader::EncodeReadings(const store::UploadBatch& batch, std::size_
   return w.buffer();
 }
 
-core::Status Uploader::UpsertDevices(const store::UploadBatch& batch, std::size_t begin,
-                                     std::size_t end) {
+PgStatement Uploader::DevicesStatement(const store::UploadBatch& batch, std::size_t begin,
+                                       std::size_t end) const {
   // First and last seen per device, computed here: the batch is in memory anyway, and the
   // server then needs neither a staging table nor a GROUP BY on the direct path.
   std::map<std::string, std::pair<core::TimeUs, core::TimeUs>> seen;
@@ -357,55 +382,52 @@ core::Status Uploader::UpsertDevices(const store::UploadBatch& batch, std::size_
   devices += "}";
   first += "}";
   last += "}";
-  auto r = conn_->Exec("INSERT INTO " + quoted_schema_ +
-                           ".devices AS d (gateway, device, first_seen, last_seen) "
-                           "SELECT $1, t.device, t.first_seen, t.last_seen "
-                           "FROM unnest($2::text[], $3::timestamptz[], $4::timestamptz[]) "
-                           "AS t(device, first_seen, last_seen) "
-                           "ON CONFLICT (gateway, device) DO UPDATE SET "
-                           "first_seen = LEAST(d.first_seen, EXCLUDED.first_seen), "
-                           "last_seen = GREATEST(d.last_seen, EXCLUDED.last_seen)",
-                       {options_.gateway, devices, first, last});
-  if (!r) return r.error().Wrap("devices upsert");
-  return core::Ok();
+  return {"INSERT INTO " + quoted_schema_ +
+              ".devices AS d (gateway, device, first_seen, last_seen) "
+              "SELECT $1, t.device, t.first_seen, t.last_seen "
+              "FROM unnest($2::text[], $3::timestamptz[], $4::timestamptz[]) "
+              "AS t(device, first_seen, last_seen) "
+              "ON CONFLICT (gateway, device) DO UPDATE SET "
+              "first_seen = LEAST(d.first_seen, EXCLUDED.first_seen), "
+              "last_seen = GREATEST(d.last_seen, EXCLUDED.last_seen)",
+          {options_.gateway, devices, first, last}};
 }
 
 core::Expected<std::int64_t> Uploader::SendReadings(const store::UploadBatch& batch,
                                                     std::size_t begin, std::size_t end) {
   const std::string rows = EncodeReadings(batch, begin, end);
   const std::string columns = "(gateway, device, metric, ts, value, ts_source, received_at)";
-  std::int64_t inserted = 0;
-  // Fast path: COPY straight into readings. A resent row makes it fail with a unique violation
-  // (kConflict), and then the staged path below absorbs the duplicates.
-  auto direct = InTransaction([&]() -> core::Status {
+  // Fast path: COPY straight into readings; the devices upsert then travels with COMMIT. A
+  // resent row makes the COPY fail with a unique violation (kConflict), and then the staged
+  // path below absorbs the duplicates.
+  auto direct = InTransaction([&]() -> core::Expected<std::vector<PgStatement>> {
     if (auto copied =
             StreamCopy("COPY " + quoted_schema_ + ".readings " + columns + " FROM STDIN", rows);
         !copied) {
-      return copied;
+      return copied.error();
     }
-    inserted = static_cast<std::int64_t>(end - begin);
-    return UpsertDevices(batch, begin, end);
+    return std::vector<PgStatement>{DevicesStatement(batch, begin, end)};
   });
-  if (direct) return inserted;
+  if (direct) return static_cast<std::int64_t>(end - begin);
   if (direct.error().code != Errc::kConflict) return direct.error();
 
-  auto staged = InTransaction([&]() -> core::Status {
+  auto staged = InTransaction([&]() -> core::Expected<std::vector<PgStatement>> {
     auto created = conn_->Exec("CREATE TEMP TABLE fs_readings_stage (LIKE " + quoted_schema_ +
                                ".readings) ON COMMIT DROP");
     if (!created) return created.error();
     if (auto copied = StreamCopy("COPY fs_readings_stage " + columns + " FROM STDIN", rows);
         !copied) {
-      return copied;
+      return copied.error();
     }
-    auto moved = conn_->Exec("INSERT INTO " + quoted_schema_ + ".readings " + columns +
-                             " SELECT gateway, device, metric, ts, value, ts_source, received_at "
-                             "FROM fs_readings_stage ON CONFLICT DO NOTHING");
-    if (!moved) return moved.error();
-    inserted = moved->AffectedRows();
-    return UpsertDevices(batch, begin, end);
+    return std::vector<PgStatement>{
+        {"INSERT INTO " + quoted_schema_ + ".readings " + columns +
+             " SELECT gateway, device, metric, ts, value, ts_source, received_at "
+             "FROM fs_readings_stage ON CONFLICT DO NOTHING",
+         {}},
+        DevicesStatement(batch, begin, end)};
   });
   if (!staged) return staged.error();
-  return inserted;
+  return (*staged)[0].AffectedRows();
 }
 
 core::Status Uploader::UploadReadings(const store::UploadBatch& batch, std::size_t begin,
@@ -419,6 +441,8 @@ core::Status Uploader::UploadReadings(const store::UploadBatch& batch, std::size
       return deleted.error().Wrap(
           "uploaded, but the local delete failed (the rows will be resent and skipped)");
     }
+    state_.pending =
+        std::max<std::int64_t>(0, state_.pending - static_cast<std::int64_t>(ids.size()));
     report.inserted += *inserted;
     report.skipped += static_cast<std::int64_t>(end - begin) - *inserted;
     return core::Ok();

@@ -26,11 +26,13 @@
 //
 // Not thread-safe: one thread runs cycles. Borrows the outboxes and the clock.
 
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "core/clock.hpp"
 #include "core/expected.hpp"
@@ -84,17 +86,23 @@ class Uploader {
  private:
   core::Status RunCycleSteps(CycleReport& report);
   core::Status EnsureConnected();
+  core::Status RefreshState();
+  // One remote transaction in two pipelined round trips besides what `body` does itself:
+  // BEGIN + the gateway claim (+ the metrics upsert, first time in a cycle), then `body`, which
+  // returns the statements that finish its work; those go together with COMMIT and their
+  // results are returned.
   template <class Body>
-  core::Status InTransaction(Body body);
-  core::Status ClaimGateway();
-  core::Status UpsertMetrics();
+  core::Expected<std::vector<PgResult>> InTransaction(Body body);
+  PgStatement ClaimGatewayStatement() const;
+  std::optional<PgStatement> MetricsStatement() const;
   core::Status UploadHourly(CycleReport& report);
   core::Status UploadDaily(CycleReport& report);
   core::Status UploadReadings(const store::UploadBatch& batch, std::size_t begin, std::size_t end,
                               CycleReport& report);
   std::string EncodeReadings(const store::UploadBatch& batch, std::size_t begin,
                              std::size_t end) const;
-  core::Status UpsertDevices(const store::UploadBatch& batch, std::size_t begin, std::size_t end);
+  PgStatement DevicesStatement(const store::UploadBatch& batch, std::size_t begin,
+                               std::size_t end) const;
   core::Expected<std::int64_t> SendReadings(const store::UploadBatch& batch, std::size_t begin,
                                             std::size_t end);
   core::Status StreamCopy(const std::string& copy_sql, const std::string& rows);
@@ -105,7 +113,8 @@ class Uploader {
   BucketOutbox* buckets_;
   core::Clock& clock_;
   std::unique_ptr<PgConnection> conn_;
-  OutboxState state_;                   // read once per cycle for the gateways row
+  OutboxState state_;  // for the gateways row: read at most every kStateRefresh, less uploads
+  std::optional<std::chrono::steady_clock::time_point> state_read_at_;
   bool metrics_sent_ = false;           // this cycle
   int transactions_ = 0;                // committed this cycle
   std::optional<core::Error> refused_;  // a refused row that could not be quarantined
