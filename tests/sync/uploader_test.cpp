@@ -337,10 +337,11 @@ TEST(Uploader, ThePrintedGrantsAreEnoughToUpload) {
   if (!url) return;
   Fixture f(*url);
   const std::string role = "fsup_" + std::to_string(getpid());
-  f.db.Exec("DROP ROLE IF EXISTS " + role + "; CREATE ROLE " + role + " LOGIN");
+  f.db.Exec("DROP ROLE IF EXISTS " + role + "; CREATE ROLE " + role +
+            " LOGIN PASSWORD 'fieldsync-test'");
   auto grants = RenderGrants(f.db.name(), role);
   f.db.Exec(*grants);
-  f.options.url = ConninfoWith(*url, {{"user", role}});
+  f.options.url = ConninfoWith(*url, {{"user", role}, {"password", "fieldsync-test"}});
   fieldsync::core::MetricSpec spec;
   f.options.metrics["temperature"] = spec;
   MemoryBucketOutbox buckets;
