@@ -19,6 +19,9 @@ constexpr RegisterCommand kCommands[] = {
     RegisterTransferCommand,
     RegisterSyncCommand,
     RegisterRemoteCommand,
+    RegisterAggregateCommand,
+    RegisterBackfillCommand,
+    RegisterCleanupCommand,
     RegisterQuarantineCommand,
 };
 // clang-format on

@@ -30,6 +30,9 @@ void RegisterRunCommand(CLI::App& app, CommandContext& context);
 void RegisterTransferCommand(CLI::App& app, CommandContext& context);
 void RegisterSyncCommand(CLI::App& app, CommandContext& context);
 void RegisterRemoteCommand(CLI::App& app, CommandContext& context);
+void RegisterAggregateCommand(CLI::App& app, CommandContext& context);
+void RegisterBackfillCommand(CLI::App& app, CommandContext& context);
+void RegisterCleanupCommand(CLI::App& app, CommandContext& context);
 void RegisterQuarantineCommand(CLI::App& app, CommandContext& context);
 
 }  // namespace fieldsync::agent
