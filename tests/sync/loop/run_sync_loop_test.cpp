@@ -147,3 +147,72 @@ TEST(RunSyncLoop, SigtermIsPromptWhileTheRemoteIsUnreachable) {
   CHECK_TEXT(log.find("will retry") != std::string::npos, log.c_str());
   CHECK_TEXT(log.find("secret-pw") == std::string::npos, log.c_str());
 }
+
+TEST(RunSyncLoop, ABatchCommittedByTheInputsWakesTheLoopBeforeItsInterval) {
+  auto url = testing::TestPgUrl();
+  if (!url) return;
+  testing::PgTestSchema schema(*url);
+  const std::string config = dir.File("fieldsync.toml");
+  testing::WriteFile(config, testing::AgentConfig(dir, schema, 100, 600));
+  LONGS_EQUAL(0, testing::RunFieldsync(config, "remote migrate", dir.File("migrate.log")));
+  testing::RunningAgent agent(config, dir.File("agent.log"));
+  // The first cycle runs at start; the next one by the interval would come in 10 minutes.
+  CHECK(testing::WaitFor([&] { return testing::RemoteCount(schema, "gateways") == 1; }, 10s));
+
+  auto generated = WriteFrames(dir.File("frames.jsonl"), 150);
+  // Through the running agent's control socket: its grouped commit stores them.
+  CHECK_TEXT(testing::WaitFor(
+                 [&] {
+                   return testing::RunFieldsync(config, "ingest " + dir.File("frames.jsonl"),
+                                                dir.File("ingest.log")) == 0;
+                 },
+                 5s, 200ms),
+             testing::ReadFile(dir.File("ingest.log")).c_str());
+  CHECK_TEXT(testing::WaitFor([&] { return testing::RemoteCount(schema) == 150; }, 10s),
+             testing::ReadFile(dir.File("agent.log")).c_str());
+  CHECK(testing::RemoteReadings(schema) == generated);
+  agent.Signal(SIGTERM);
+  LONGS_EQUAL(0, agent.Wait(5s));
+}
+
+TEST(RunSyncLoop, ReloadAppliesNewSyncSettingsAndAnEmptyUrlStopsTheLoop) {
+  auto url = testing::TestPgUrl();
+  if (!url) return;
+  testing::PgTestSchema schema(*url);
+  const std::string config = dir.File("fieldsync.toml");
+  const std::string good = testing::AgentConfig(dir, schema, 500, 1);
+  std::string unreachable = good;
+  unreachable.replace(unreachable.find(schema.url()), schema.url().size(),
+                      "postgresql://u:pw@127.0.0.1:9/x");
+  testing::WriteFile(config, good);
+  LONGS_EQUAL(0, testing::RunFieldsync(config, "remote migrate", dir.File("migrate.log")));
+  auto generated = WriteFrames(dir.File("frames.jsonl"), 1000);
+  LONGS_EQUAL(0, testing::RunFieldsync(config, "ingest " + dir.File("frames.jsonl"),
+                                       dir.File("ingest.log")));
+
+  testing::WriteFile(config, unreachable);
+  testing::RunningAgent agent(config, dir.File("agent.log"));
+  std::this_thread::sleep_for(2s);
+  LONGS_EQUAL(0, testing::RemoteCount(schema));
+
+  testing::WriteFile(config, good);
+  agent.Signal(SIGHUP);
+  CHECK_TEXT(testing::WaitFor([&] { return testing::RemoteCount(schema) == 1000; }, 15s),
+             testing::ReadFile(dir.File("agent.log")).c_str());
+  CHECK(testing::RemoteReadings(schema) == generated);
+
+  // url = "": no more cycles, so the gateways row is no longer refreshed.
+  std::string local_only = good;
+  local_only.replace(local_only.find(schema.url()), schema.url().size(), "");
+  testing::WriteFile(config, local_only);
+  agent.Signal(SIGHUP);
+  std::this_thread::sleep_for(1500ms);
+  const std::string last_sync_at = "SELECT last_sync_at FROM " + schema.name() + ".gateways";
+  const std::string before = std::string(schema.Exec(last_sync_at).Value(0, 0));
+  std::this_thread::sleep_for(2500ms);
+  STRCMP_EQUAL(before.c_str(), std::string(schema.Exec(last_sync_at).Value(0, 0)).c_str());
+  agent.Signal(SIGTERM);
+  LONGS_EQUAL(0, agent.Wait(5s));
+  std::string log = testing::ReadFile(dir.File("agent.log"));
+  CHECK_TEXT(log.find("sync loop stops") != std::string::npos, log.c_str());
+}
