@@ -7,8 +7,8 @@
 #include "core/clock.hpp"
 #include "store/aggregate_store.hpp"
 #include "store/sqlite.hpp"
-#include "store/time_zone.hpp"
 #include "store/store.hpp"
+#include "store/time_zone.hpp"
 
 // CppUTest last: its leak detector redefines operator new for what follows.
 #include <CppUTest/TestHarness.h>
