@@ -64,7 +64,7 @@ void FileIngest::OnFrame(std::string_view line) {
     tally_.accepted += static_cast<std::int64_t>(frame.readings.size());
     return;
   }
-  batch_.frames.push_back(store::IngestFrame{std::move(frame.readings)});
+  batch_.frames.push_back(store::IngestFrame{std::move(frame.readings), frame.held_boot_us});
 }
 
 void FileIngest::Reject(core::RejectReason reason) {

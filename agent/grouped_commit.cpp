@@ -139,7 +139,7 @@ bool GroupedCommit::CommitInput(const std::string& input, InputQueue& queue) {
   queued_ -= taken.size();
   batch.frames.reserve(taken.size());
   for (const auto& f : taken) {
-    batch.frames.push_back(store::IngestFrame{f.frame.readings});
+    batch.frames.push_back(store::IngestFrame{f.frame.readings, f.frame.held_boot_us});
     batch.fields_ignored += f.frame.fields_ignored;
   }
   batch.rejected = queue.rejected;

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "agent/cli.hpp"
+#include "agent/clock_watch.hpp"
 #include "agent/control_commands.hpp"
 #include "agent/control_ingest.hpp"
 #include "agent/control_service.hpp"
@@ -40,6 +41,8 @@ std::vector<std::unique_ptr<ServiceComponent>> MakeServiceComponents(
     RunCommandRegistry& commands, const ControlTargets& control, RunSync*& sync) {
   (void)commands;  // the sync loop registers sync/aggregate/backfill/cleanup here
   std::vector<std::unique_ptr<ServiceComponent>> components;
+  // First: readings held in an earlier boot are released before any new one arrives (§10).
+  components.push_back(std::make_unique<ClockWatch>(io, clock, control.local.store()));
   components.push_back(std::make_unique<RunSerialInputs>(io, clock, sink));
   RunStatus& status = control.status;
   auto sync_loop =

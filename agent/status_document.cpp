@@ -75,6 +75,8 @@ json BuildStatusDocument(const Config& config, const StatusFacts& facts) {
       {"pending",
        {{"readings", s.pending_readings},
         {"oldest_ts", TimeOrNull(s.oldest_pending_ts)},
+        // An addition to §9: readings stamped unsynchronised, waiting for the clock (§10).
+        {"held", s.held_readings},
         {"aggregates",
          facts.pending_aggregates ? json(*facts.pending_aggregates) : json(nullptr)}}},
       {"store", {{"bytes", s.bytes}, {"max_bytes", s.max_bytes}}},
@@ -108,7 +110,8 @@ std::string RenderStatusText(const json& status) {
       << "\n";
   const json& pending = status["pending"];
   out << "pending       " << text(pending["readings"]) << " readings (oldest "
-      << text(pending["oldest_ts"]) << "), " << text(pending["aggregates"]) << " buckets\n";
+      << text(pending["oldest_ts"]) << "), " << text(pending["aggregates"]) << " buckets, "
+      << text(pending["held"]) << " held for the clock\n";
   out << "store         " << text(status["store"]["bytes"]) << " of "
       << text(status["store"]["max_bytes"]) << " bytes\n";
   out << "counted       " << text(status["duplicates"]) << " duplicates, "

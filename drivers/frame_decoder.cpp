@@ -69,6 +69,10 @@ DecodeResult FrameDecoder::Decode(std::string_view frame, const TopicCapture& to
     ts = NextAgentStamp();
     source = (trust_unsynced_ || clock_.IsSynchronized()) ? core::TsSource::kAgent
                                                           : core::TsSource::kAgentUnsynced;
+    if (source == core::TsSource::kAgentUnsynced) {
+      last_boot_stamp_ = std::max(clock_.BootTimeUs(), last_boot_stamp_ + 1);
+      out.held_boot_us = last_boot_stamp_;
+    }
   }
   for (core::Reading& r : out.readings) {
     r.ts = ts;

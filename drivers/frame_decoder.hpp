@@ -15,6 +15,9 @@
 //  7. at least one reading                                                  -> no_readings
 // Accepted frames without `ts` are stamped max(clock.NowUs(), previous stamp + 1 µs): stamps
 // never repeat even when the clock stands still or steps back. Rejected frames consume no stamp.
+// A stamp taken while the clock is not synchronised (and trust_unsynced is off) also carries its
+// boot-relative time, max(clock.BootTimeUs(), previous one + 1 µs), so that the store can hold
+// the frame and re-stamp it once the clock synchronises (§10, store/clock_hold.hpp).
 
 #include <cstdint>
 #include <map>
@@ -41,6 +44,9 @@ struct DecodedFrame {
   std::vector<core::Reading> readings;  // calibrated (scale/offset), validated, one ts for all
   std::optional<std::uint32_t> seq;
   std::int64_t fields_ignored = 0;
+  // Set only with ts_source kAgentUnsynced: the CLOCK_BOOTTIME of the stamp (§10). The frame's
+  // readings are then held by the store (store::IngestFrame::held_boot_us).
+  std::optional<core::TimeUs> held_boot_us;
 };
 
 struct DecodeResult {
@@ -73,6 +79,7 @@ class FrameDecoder {
   core::Clock& clock_;
   bool trust_unsynced_;
   core::TimeUs last_stamp_ = 0;
+  core::TimeUs last_boot_stamp_ = 0;
 };
 
 }  // namespace fieldsync::drivers

@@ -25,7 +25,8 @@ core::Expected<std::vector<Series>> SeriesWithReadings(Database& db, core::TimeU
                                                        core::TimeUs to) {
   auto stmt = db.Prepare(
       "SELECT s.id, s.metric FROM series s WHERE EXISTS "
-      "(SELECT 1 FROM readings r WHERE r.series_id = s.id AND r.ts >= ?1 AND r.ts < ?2)");
+      "(SELECT 1 FROM readings r WHERE r.series_id = s.id AND r.ts >= ?1 AND r.ts < ?2 "
+      "AND r.ts_source <> 3)");
   if (!stmt) return stmt.error();
   if (auto s = stmt->Bind(1, from); !s) return s.error();
   if (auto s = stmt->Bind(2, to); !s) return s.error();
@@ -45,7 +46,8 @@ core::Expected<std::vector<Point>> LocalReadings(Database& db, std::int64_t seri
                                                  core::TimeUs from, core::TimeUs to,
                                                  std::optional<Point>& before) {
   auto prev = db.Prepare(
-      "SELECT ts, value FROM readings WHERE series_id = ?1 AND ts < ?2 ORDER BY ts DESC LIMIT 1");
+      "SELECT ts, value FROM readings WHERE series_id = ?1 AND ts < ?2 AND ts_source <> 3 "
+      "ORDER BY ts DESC LIMIT 1");
   if (!prev) return prev.error();
   if (auto s = prev->Bind(1, series); !s) return s.error();
   if (auto s = prev->Bind(2, from); !s) return s.error();
@@ -55,7 +57,8 @@ core::Expected<std::vector<Point>> LocalReadings(Database& db, std::int64_t seri
   if (*has) before = Point{prev->ColumnInt64(0), prev->ColumnDouble(1)};
 
   auto stmt = db.Prepare(
-      "SELECT ts, value FROM readings WHERE series_id = ?1 AND ts >= ?2 AND ts < ?3 ORDER BY ts");
+      "SELECT ts, value FROM readings WHERE series_id = ?1 AND ts >= ?2 AND ts < ?3 "
+      "AND ts_source <> 3 ORDER BY ts");
   if (!stmt) return stmt.error();
   if (auto s = stmt->Bind(1, series); !s) return s.error();
   if (auto s = stmt->Bind(2, from); !s) return s.error();

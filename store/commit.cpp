@@ -7,6 +7,7 @@
 #include <utility>
 #include <vector>
 
+#include "store/clock_hold.hpp"
 #include "store/counters.hpp"
 #include "store/store_impl.hpp"
 
@@ -86,12 +87,15 @@ void Store::Impl::ForgetSeriesSince(std::size_t mark) {
 }
 
 core::Status Store::Impl::InsertFrame(const IngestFrame& frame, core::TimeUs received_at,
+                                      std::optional<std::int64_t> held_boot,
                                       std::vector<core::Reading>& stored, std::int64_t& accepted,
                                       std::int64_t& duplicates) {
+  const bool held = frame.held_boot_us.has_value() && held_boot.has_value();
   for (const core::Reading& reading : frame.readings) {
     core::Expected<std::int64_t> series = SeriesId(reading);
     if (!series) return series.error();
-    if (duplicate_filter) {
+    // A held reading's ts is provisional: the late window is asked once it is re-stamped.
+    if (duplicate_filter && !held) {
       core::Expected<bool> known = duplicate_filter(*db, *series, reading);
       if (!known) return known.error();
       if (*known) {
@@ -104,13 +108,21 @@ core::Status Store::Impl::InsertFrame(const IngestFrame& frame, core::TimeUs rec
     core::Status status = (*insert)->Bind(1, *series);
     if (status) status = (*insert)->Bind(2, reading.ts);
     if (status) status = (*insert)->Bind(3, reading.value);
-    if (status) status = (*insert)->Bind(4, static_cast<std::int64_t>(reading.ts_source));
+    if (status) {
+      status =
+          (*insert)->Bind(4, held ? kHeldTsSource : static_cast<std::int64_t>(reading.ts_source));
+    }
     if (status) status = (*insert)->Bind(5, received_at - reading.ts);
     if (status) status = (*insert)->Run();
     if (!status) return status;
     if (db->changes() == 1) {
       ++accepted;
-      stored.push_back(reading);
+      if (held) {
+        status = RecordHeld(*db, db->last_insert_rowid(), *held_boot, *frame.held_boot_us);
+        if (!status) return status;
+      } else {
+        stored.push_back(reading);
+      }
     } else {
       ++duplicates;  // (device, metric, ts) already pending, or earlier in this batch
     }
@@ -142,6 +154,14 @@ core::Expected<CommitResult> Store::Impl::CommitOnce(const IngestBatch& batch) {
       db->QueryInt64("SELECT max(id) FROM readings");
   if (!last_id) return last_id.error();
   std::int64_t droppable_max_id = last_id->value_or(0);
+  // Frames stamped while the clock was not synchronised are held in this boot (§10).
+  std::optional<std::int64_t> held_boot;
+  if (std::any_of(batch.frames.begin(), batch.frames.end(),
+                  [](const IngestFrame& f) { return f.held_boot_us.has_value(); })) {
+    core::Expected<std::int64_t> boot = InternBoot(*db, clock->BootId());
+    if (!boot) return boot.error();
+    held_boot = *boot;
+  }
 
   for (std::size_t f = 0; f < batch.frames.size(); ++f) {
     const IngestFrame& frame = batch.frames[f];
@@ -157,7 +177,7 @@ core::Expected<CommitResult> Store::Impl::CommitOnce(const IngestBatch& batch) {
         core::Expected<Savepoint> begun = Savepoint::Begin(*db);
         if (!begun) return begun.error();
         savepoint.emplace(std::move(*begun));
-        status = InsertFrame(frame, received_at, stored, accepted, duplicates);
+        status = InsertFrame(frame, received_at, held_boot, stored, accepted, duplicates);
       } else {
         status = core::MakeError(core::Errc::kFull, "store budget (max_mb) reached");
       }
@@ -168,6 +188,7 @@ core::Expected<CommitResult> Store::Impl::CommitOnce(const IngestBatch& batch) {
         result.frames[f] = FrameCommit{true, false, accepted, duplicates};
         result.accepted += accepted;
         result.duplicates += duplicates;
+        if (frame.held_boot_us) result.held += accepted;
         ++delta.frames;
         break;
       }
@@ -194,6 +215,8 @@ core::Expected<CommitResult> Store::Impl::CommitOnce(const IngestBatch& batch) {
     }
   }
 
+  // Held readings are counted when released from an ended boot; these were stamped unsynchronised
+  // elsewhere (no boot time came with them) and are pending already.
   for (const core::Reading& reading : stored) {
     if (reading.ts_source == core::TsSource::kAgentUnsynced) ++unsynced;
   }

@@ -76,9 +76,33 @@ CREATE TABLE quarantine(
 DELETE FROM counters WHERE name = 'quarantined';
 )sql";
 
-const std::array<Migration, 2> kMigrations = {{
+// Version 3: clock trust (§10). A reading the agent stamped while the clock was not synchronised
+// is held: it stays in `readings` (so the budget and drop_oldest see it) with the stored
+// ts_source 3, which OldestPending and the aggregates skip, and its boot-relative time is kept
+// in held_readings until it is re-stamped or released. A side table rather than columns on
+// `readings`: rows that are never held (nearly all) cost not one byte more. Boot ids are
+// interned in clock_boots, so a held reading carries a small integer instead of a 36-byte UUID.
+// The trigger keeps held_readings exact when a held row leaves by any other way (drop_oldest).
+constexpr const char* kSchemaV3 = R"sql(
+CREATE TABLE clock_boots(
+  id      INTEGER PRIMARY KEY,
+  boot_id TEXT NOT NULL UNIQUE
+);
+CREATE TABLE held_readings(
+  reading_id INTEGER PRIMARY KEY,
+  boot       INTEGER NOT NULL,
+  boot_us    INTEGER NOT NULL
+);
+CREATE TRIGGER readings_held_gone AFTER DELETE ON readings WHEN old.ts_source = 3
+BEGIN
+  DELETE FROM held_readings WHERE reading_id = old.id;
+END;
+)sql";
+
+const std::array<Migration, 3> kMigrations = {{
     {1, kSchemaV1},
     {2, kSchemaV2},
+    {3, kSchemaV3},
 }};
 
 }  // namespace

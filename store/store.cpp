@@ -10,6 +10,7 @@
 #include <cstring>
 #include <utility>
 
+#include "store/clock_hold.hpp"
 #include "store/counters.hpp"
 #include "store/instance_id.hpp"
 #include "store/schema.hpp"
@@ -133,7 +134,8 @@ core::Expected<UploadBatch> Store::OldestPending(std::size_t limit) {
   UploadBatch batch;
   core::Expected<CachedStatement> rows = impl_->db->Cached(
       "SELECT r.id, s.device, s.metric, r.ts, r.value, r.ts_source, r.ts + r.received_offset "
-      "FROM readings r JOIN series s ON s.id = r.series_id ORDER BY r.id LIMIT ?1");
+      "FROM readings r JOIN series s ON s.id = r.series_id WHERE r.ts_source <> 3 "
+      "ORDER BY r.id LIMIT ?1");
   if (!rows) return rows.error();
   core::Status status = (*rows)->Bind(1, static_cast<std::int64_t>(limit));
   if (!status) return status.error();
@@ -189,13 +191,18 @@ core::Expected<StoreStats> Store::Stats() {
   core::Status status = db.Exec("BEGIN");
   if (!status) return status.error();
   core::Expected<StoreStats> result = [&]() -> core::Expected<StoreStats> {
-    core::Expected<std::optional<std::int64_t>> pending =
+    core::Expected<std::optional<std::int64_t>> rows =
         db.QueryInt64("SELECT count(*) FROM readings");
-    if (!pending) return pending.error();
-    stats.pending_readings = pending->value_or(0);
-    // Per-series minimum through the (series_id, ts) index: no scan of the outbox.
+    if (!rows) return rows.error();
+    core::Expected<std::int64_t> held = CountHeld(db);
+    if (!held) return held.error();
+    stats.held_readings = *held;
+    stats.pending_readings = rows->value_or(0) - *held;
+    // Per-series minimum through the (series_id, ts) index: no scan of the outbox (held rows,
+    // ts_source 3, are stepped over; there are few, and only while the clock is unsynchronised).
     core::Expected<std::optional<std::int64_t>> oldest = db.QueryInt64(
-        "SELECT min((SELECT min(ts) FROM readings WHERE series_id = s.id)) FROM series s");
+        "SELECT min((SELECT ts FROM readings WHERE series_id = s.id AND ts_source <> 3 "
+        "ORDER BY ts LIMIT 1)) FROM series s");
     if (!oldest) return oldest.error();
     if (*oldest) stats.oldest_pending_ts = **oldest;
     core::Expected<std::map<std::string, std::int64_t>> counters = ReadGlobalCounters(db);

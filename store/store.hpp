@@ -15,6 +15,7 @@
 #include "core/expected.hpp"
 #include "core/reading.hpp"
 #include "core/reject_reason.hpp"
+#include "store/clock_hold.hpp"
 #include "store/quarantine.hpp"
 #include "store/store_options.hpp"
 
@@ -25,6 +26,10 @@ class Database;
 // One decoded frame: all of its readings are stored, or none (all-or-nothing per frame).
 struct IngestFrame {
   std::vector<core::Reading> readings;
+  // Set when the agent stamped the frame while the clock was not synchronised (§10): the
+  // CLOCK_BOOTTIME of that stamp. Its readings are then held (clock_hold.hpp) in the current
+  // boot (Clock::BootId at commit; a reboot ends the process, so that is the stamp's boot).
+  std::optional<core::TimeUs> held_boot_us;
 };
 
 // What one input hands to Commit: accepted frames plus the counts of what it already rejected.
@@ -53,6 +58,7 @@ struct CommitResult {
   std::int64_t duplicates = 0;      // readings dropped as duplicates of stored/late-window ones
   std::int64_t dropped = 0;         // older pending readings deleted to make room (drop_oldest)
   std::int64_t refused_frames = 0;  // frames refused with store_full (reject_new)
+  std::int64_t held = 0;            // of `accepted`: held until the clock synchronises (§10)
   std::vector<bool> frame_stored;   // per frame of the batch: durable (stored or all duplicates)
   std::vector<FrameCommit> frames;  // per frame of the batch, in order (same size as the batch)
 };
@@ -76,15 +82,16 @@ struct InputCounters {
 };
 
 struct StoreStats {
-  std::int64_t pending_readings = 0;
+  std::int64_t pending_readings = 0;  // waiting for upload; held readings are not pending yet
   std::optional<core::TimeUs> oldest_pending_ts;
-  std::int64_t bytes = 0;      // database + WAL on disk
-  std::int64_t max_bytes = 0;  // the max_mb budget
+  std::int64_t held_readings = 0;  // stamped unsynchronised, waiting for the clock (§10)
+  std::int64_t bytes = 0;          // database + WAL on disk
+  std::int64_t max_bytes = 0;      // the max_mb budget
   std::int64_t dropped = 0;
   std::int64_t duplicates = 0;
   std::int64_t late = 0;
-  std::int64_t quarantined = 0;  // rows in the quarantine now
-  std::int64_t clock_unsynced = 0;
+  std::int64_t quarantined = 0;     // rows in the quarantine now
+  std::int64_t clock_unsynced = 0;  // readings released as agent_unsynced (§10)
   std::map<std::string, InputCounters> inputs;
 };
 
@@ -105,7 +112,8 @@ class Store {
   // readings (counted as dropped); reject_new refuses frames (counted as store_full).
   core::Expected<CommitResult> Commit(const IngestBatch& batch);
 
-  // Up to `limit` pending readings, oldest first (in insertion order).
+  // Up to `limit` pending readings, oldest first (in insertion order). Held readings are not
+  // pending: they are never handed out.
   core::Expected<UploadBatch> OldestPending(std::size_t limit);
   // Deletes exactly these rows (by id) in one transaction; ids no longer present (dropped to
   // make room meanwhile) are skipped. Never deletes by range.
@@ -130,11 +138,23 @@ class Store {
   core::Expected<QuarantineChange> PurgeQuarantined(const QuarantineSelection& selection,
                                                     bool dry_run);
 
+  // Releases held readings (§10, clock_hold.hpp) in one transaction, reading the clock once:
+  // those of an earlier boot become agent_unsynced (counted in clock_unsynced); those of the
+  // current boot are re-stamped from their boot time when the clock is synchronised, or, with
+  // `trust_current_boot` ([clock] trust_unsynced), released with the time they were stamped
+  // with as agent; otherwise they stay held. A re-stamped key already taken (pending, or in the
+  // late window per the DuplicateFilter) moves forward 1 µs at a time until it is free: a held
+  // reading is a real measurement, never a duplicate. Released readings go through the
+  // CommitHook (aggregates) in the same transaction. Without held readings this is one query.
+  core::Expected<HeldRelease> ReleaseHeld(bool trust_current_boot = false);
+
   core::Expected<StoreStats> Stats();
   const std::string& instance_id() const;
 
-  // Runs inside Commit's transaction with the readings that were newly stored; an error rolls
-  // the whole commit back. Used to maintain aggregates in the same transaction (§4).
+  // Runs inside Commit's transaction with the readings that became pending (newly stored and not
+  // held), and inside ReleaseHeld's with the readings it released, in their final ts and
+  // ts_source; an error rolls the whole transaction back. Used to maintain aggregates in the
+  // same transaction (§4): a held reading reaches the aggregates only once released.
   using CommitHook =
       std::function<core::Status(Database& db, const std::vector<core::Reading>& stored)>;
   void SetCommitHook(CommitHook hook);

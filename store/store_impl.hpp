@@ -59,7 +59,10 @@ struct Store::Impl {
   // Whether a frame of `readings` readings fits under InsertLimitPages().
   core::Expected<bool> HasRoomFor(std::size_t readings);
   // Inserts one frame's readings (no savepoint of its own); counts them into the references.
+  // A held frame (held_boot_us set) needs `held_boot`, its boot's clock_boots row: its readings
+  // are stored held and not added to `stored` (they are not pending yet).
   core::Status InsertFrame(const IngestFrame& frame, core::TimeUs received_at,
+                           std::optional<std::int64_t> held_boot,
                            std::vector<core::Reading>& stored, std::int64_t& accepted,
                            std::int64_t& duplicates);
   core::Expected<std::int64_t> SeriesId(const core::Reading& reading);
