@@ -136,6 +136,13 @@ TEST(Outage, BacklogDrainsAggregatesFirstAndNothingIsLost) {
           [&] { return testing::RemoteCount(schema) >= static_cast<long long>(acked.size()); },
           60s),
       testing::ReadFile(dir.File("agent.log")).c_str());
+  // The buckets of the last readings go with the next cycle.
+  CHECK(testing::WaitFor(
+      [&] {
+        return testing::RemoteCount(schema, "hourly", "sum(n)") ==
+               static_cast<long long>(acked.size());
+      },
+      10s));
   agent.Signal(SIGTERM);
   LONGS_EQUAL(0, agent.Wait(10s));
   CHECK(testing::RemoteReadings(schema) == acked);
