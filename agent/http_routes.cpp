@@ -178,8 +178,10 @@ void HttpRoutes::Run(const HttpRequest& request, HttpRespond respond) {
   if (!services_.run) return respond(Reply(503, ErrorBody("commands unavailable")));
   services_.run(*parsed, [respond = std::move(respond)](core::Expected<std::string> outcome) {
     if (outcome) return respond(Reply(200, std::move(*outcome)));
+    // kUnsupported: no part of this agent offers the command (e.g. sync without [sync] url).
     const unsigned status = outcome.error().code == core::Errc::kInvalidArgument ? 400u
                             : outcome.error().code == core::Errc::kBusy          ? 409u
+                            : outcome.error().code == core::Errc::kUnsupported   ? 503u
                                                                                  : 500u;
     respond(Reply(status, ErrorBody(outcome.error().message)));
   });

@@ -20,7 +20,9 @@
 #include "agent/grouped_commit.hpp"
 #include "agent/local_store.hpp"
 #include "agent/run_component.hpp"
+#include "agent/run_http.hpp"
 #include "agent/run_logging.hpp"
+#include "agent/run_mqtt_inputs.hpp"
 #include "agent/run_serial_inputs.hpp"
 #include "agent/run_status.hpp"
 #include "agent/run_sync.hpp"
@@ -32,28 +34,47 @@
 namespace fieldsync::agent {
 namespace {
 
-// Every part of the service that follows the configuration, in start order. The MQTT inputs,
-// the HTTP server and the sync loop are added here, each as a ServiceComponent. `control` is
-// what the control socket answers from; the sync loop reports through control.status
-// (RunStatus::SetLastSync) and offers its commands in `commands`.
+// Every part of the service that follows the configuration, in start order: the inputs
+// (serial, MQTT), the sync loop, the HTTP server, each as a ServiceComponent. `control` is
+// what the control socket and the HTTP server answer from; the sync loop reports through
+// control.status (RunStatus::SetLastSync) and `sync_counters` (GET /metrics), and offers its
+// commands in `commands`.
 std::vector<std::unique_ptr<ServiceComponent>> MakeServiceComponents(
     boost::asio::io_context& io, core::Clock& clock, GroupedCommit& sink,
-    RunCommandRegistry& commands, const ControlTargets& control, RunSync*& sync) {
-  (void)commands;  // the sync loop registers sync/aggregate/backfill/cleanup here
+    RunCommandRegistry& commands, const ControlTargets& control, SyncCounters& sync_counters,
+    RunSync*& sync) {
   std::vector<std::unique_ptr<ServiceComponent>> components;
   // First: readings held in an earlier boot are released before any new one arrives (§10).
   components.push_back(std::make_unique<ClockWatch>(io, clock, control.local.store()));
   components.push_back(std::make_unique<RunSerialInputs>(io, clock, sink));
+  components.push_back(std::make_unique<RunMqttInputs>(io, clock, sink));
   RunStatus& status = control.status;
-  auto sync_loop =
-      std::make_unique<RunSync>(io, clock, control.local, [&status](const sync::LastSync& last) {
+  auto sync_loop = std::make_unique<RunSync>(
+      io, clock, control.local, [&status, &sync_counters](const sync::LastSync& last) {
         status.SetLastSync(LastSync{last.at, last.ok, last.error, last.inserted, last.skipped});
+        sync_counters.uploaded += last.inserted;
+        sync_counters.skipped += last.skipped;
+        if (!last.ok) ++sync_counters.errors;
       });
   sync = sync_loop.get();
   components.push_back(std::move(sync_loop));
+  components.push_back(std::make_unique<RunHttp>(
+      io, clock, RunHttp::Targets{control.local, sink, control.status, commands, sync_counters}));
   // Last: started once every input runs, so that the first status it serves shows them all.
   components.push_back(std::make_unique<ControlService>(io, clock, control));
   return components;
+}
+
+// An MQTT message callback stopped while it waited for its frame to become durable (ack =
+// "durable") still waits on a handler it posted into this loop. Destroying the loop would destroy
+// that handler, break the wait and let Paho send the PUBACK of a message that was never stored.
+// So the loop is kept (never run again) until the process exits: the callback waits, the
+// connection drops with the process, and the broker redelivers the message. Held through a
+// static pointer (reachable, so leak checkers stay quiet) and not a static object, whose
+// destructor would run at exit: exactly what must not happen.
+void KeepLoopForHeldMessages(std::unique_ptr<boost::asio::io_context> loop) {
+  static auto* kept = new std::vector<boost::asio::io_context*>();
+  kept->push_back(loop.release());
 }
 
 bool SameStoreOptions(const store::StoreOptions& a, const store::StoreOptions& b) {
@@ -79,12 +100,19 @@ class Service {
         run_status_(clock),
         components_(MakeServiceComponents(
             io_, clock, sink_, commands_,
-            ControlTargets{local, sink_, run_status_, commands_, ingest_counts_}, sync_)),
+            ControlTargets{local, sink_, run_status_, commands_, ingest_counts_}, sync_counters_,
+            sync_)),
         signals_(io_, SIGTERM, SIGINT, SIGHUP),
         watchdog_(io_),
         notify_(ServiceNotify::FromEnvironment()) {}
 
+  ~Service() {
+    components_.clear();  // inputs first: nothing may post into the loop after this but Paho
+    if (ran_mqtt_) KeepLoopForHeldMessages(std::move(io_owner_));
+  }
+
   int Run() {
+    ran_mqtt_ = !config_.mqtt.empty();
     for (auto& component : components_) {
       if (auto applied = component->Apply(config_); !applied) {
         spdlog::error("{}", applied.error().message);
@@ -95,8 +123,8 @@ class Service {
     WaitForSignal();
     ArmWatchdog();
     notify_.Ready("gateway " + config_.gateway + ": running");
-    spdlog::info("fieldsync run: gateway {} running with {} serial input(s)", config_.gateway,
-                 config_.serial.size());
+    spdlog::info("fieldsync run: gateway {} running with {} serial and {} mqtt input(s)",
+                 config_.gateway, config_.serial.size(), config_.mqtt.size());
     io_.run();
     spdlog::info("fieldsync run: stopped");
     return kExitOk;
@@ -156,8 +184,10 @@ class Service {
       spdlog::warn("{}", logging.error().message);
     }
     config_ = std::move(*next);
+    ran_mqtt_ = ran_mqtt_ || !config_.mqtt.empty();
     notify_.Ready("gateway " + config_.gateway + ": running");
-    spdlog::info("configuration reloaded: {} serial input(s)", config_.serial.size());
+    spdlog::info("configuration reloaded: {} serial and {} mqtt input(s)", config_.serial.size(),
+                 config_.mqtt.size());
   }
 
   void Shutdown(int signal) {
@@ -177,16 +207,21 @@ class Service {
 
   Config config_;
   const ConfigLoader& loader_;
-  boost::asio::io_context io_{1};  // one thread runs it: no locking in handlers
+  // One thread runs it: no locking in handlers. Owned through a pointer so that ~Service can
+  // keep it alive past the service when MQTT inputs ran (KeepLoopForHeldMessages).
+  std::unique_ptr<boost::asio::io_context> io_owner_ = std::make_unique<boost::asio::io_context>(1);
+  boost::asio::io_context& io_ = *io_owner_;
   IngestCommitCounts ingest_counts_;
   RunCommandRegistry commands_;
   GroupedCommit sink_;
   RunStatus run_status_;
+  SyncCounters sync_counters_;
   RunSync* sync_ = nullptr;  // owned by components_; set while they are made
   std::vector<std::unique_ptr<ServiceComponent>> components_;
   boost::asio::signal_set signals_;
   boost::asio::steady_timer watchdog_;
   ServiceNotify notify_;
+  bool ran_mqtt_ = false;
 };
 
 }  // namespace
