@@ -28,6 +28,13 @@ core::Expected<json> Call(const std::map<std::string, agent::RunCommandHandler>&
   return *answer;
 }
 
+store::IngestFrame Frame(core::TimeUs ts, double value) {
+  store::IngestFrame frame;
+  frame.readings.push_back(
+      core::Reading{"dev1", "temperature", ts, value, core::TsSource::kDevice});
+  return frame;
+}
+
 }  // namespace
 
 TEST_GROUP(MaintenanceHandlers) {
@@ -49,14 +56,12 @@ TEST_GROUP(MaintenanceHandlers) {
     store::IngestBatch batch;
     batch.input = "test";
     for (int i = 0; i < 18; ++i) {
-      batch.frames.push_back({{core::Reading{"dev1", "temperature", start + i * 10 * kMinute,
-                                             20.0 + i, core::TsSource::kDevice}}});
+      batch.frames.push_back(Frame(start + i * 10 * kMinute, 20.0 + i));
     }
     if (!local->store().Commit(batch)) FAIL("commit");
     store::IngestBatch late;
     late.input = "test";
-    late.frames.push_back({{core::Reading{"dev1", "temperature", start + 5 * kMinute, 99.0,
-                                          core::TsSource::kDevice}}});
+    late.frames.push_back(Frame(start + 5 * kMinute, 99.0));
     if (!local->store().Commit(late)) FAIL("commit late");
   }
 };
