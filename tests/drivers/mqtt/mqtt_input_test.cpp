@@ -63,14 +63,17 @@ class Publisher {
     port_ = hostport.substr(hostport.rfind(':') + 1);
   }
   void Publish(const std::string& topic, const std::string& payload) {
-    CHECK_EQUAL(0, std::system((Base(topic) + " -m '" + payload + "'").c_str()));
+    // Evaluated once: CppUTest's macros repeat their arguments when they report a failure.
+    const int rc = std::system((Base(topic) + " -m '" + payload + "'").c_str());
+    CHECK_EQUAL(0, rc);
   }
   // One message per line of `lines`, all to `topic`.
   void PublishLines(const std::string& topic, const std::string& lines) {
     FILE* pipe = ::popen((Base(topic) + " -l").c_str(), "w");
     CHECK(pipe != nullptr);
     std::fwrite(lines.data(), 1, lines.size(), pipe);
-    CHECK_EQUAL(0, ::pclose(pipe));
+    const int rc = ::pclose(pipe);
+    CHECK_EQUAL(0, rc);
   }
 
  private:
