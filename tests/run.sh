@@ -7,6 +7,7 @@
 #   FIELDSYNC_SKIP_CROSS=1      skip the cross stage
 #   FIELDSYNC_CROSS_ARCHES      architectures for the cross stage (default: "arm64 armhf")
 #   FIELDSYNC_SKIP_FUZZ=1       skip the fuzz stage (clang libFuzzer harnesses, about 2 minutes)
+#   FIELDSYNC_SKIP_PACKAGE=1    skip the package stage (tests/package.sh: .debs built and checked)
 #   FIELDSYNC_SANITIZE=1        also build and run the unit tests with GCC ASan+UBSan
 #   FIELDSYNC_WERROR=OFF        let warnings through, to see the tests of a tree that has some
 #   FIELDSYNC_JOBS=N            parallel build and test jobs (default: nproc)
@@ -157,6 +158,7 @@ main() {
     if [[ ${FIELDSYNC_SKIP_CROSS:-0} != 1 ]]; then
       stage cross cross
     fi
+    [[ ${FIELDSYNC_SKIP_PACKAGE:-0} == 1 ]] || stage package "${SOURCE_DIR}/tests/package.sh"
   fi
   summary
   return "${FAILED}"
