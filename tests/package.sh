@@ -109,6 +109,12 @@ build_deb() {
 # records most libraries under /usr/lib/<triplet>, libc6 and a few more under /lib/<triplet>.
 package_of_soname() {
   local soname=$1 triplet dir hit
+  # The dynamic loader is named per architecture (ld-linux-aarch64.so.1, ld-linux-armhf.so.3);
+  # libc6 ships it on each.
+  if [[ ${soname} == ld-linux*.so.* ]]; then
+    echo libc6
+    return 0
+  fi
   triplet=$(triplet_of "${HOST_ARCH}")
   for dir in "/usr/lib/${triplet}" "/lib/${triplet}"; do
     hit=$(dpkg -S "${dir}/${soname}" 2>/dev/null | head -n 1) || continue
@@ -165,6 +171,14 @@ check_deb() {
   fi
   readelf -h "${bin}" | grep -q "Machine:.*$(machine_of "${arch}")" ||
     fail "${arch}: the binary is not a $(machine_of "${arch}") executable"
+  # The hardening flags took: position-independent, full RELRO (relro + bind now), no exec stack.
+  if readelf -h "${bin}" | grep -q 'Type:.*DYN' && readelf -d "${bin}" | grep -q 'FLAGS.*BIND_NOW' &&
+    readelf -lW "${bin}" | grep -q GNU_RELRO &&
+    readelf -lW "${bin}" | grep -E 'GNU_STACK' | grep -qv 'RWE'; then
+    pass "${arch}: PIE, full RELRO, non-executable stack"
+  else
+    fail "${arch}: the binary lacks PIE, full RELRO or a non-executable stack"
+  fi
 
   # Every library the binary loads must come from a package named in Depends.
   depends=$(dpkg-deb -f "${deb}" Depends)
@@ -372,13 +386,18 @@ install_test() {
   [[ ${#left[@]} -ne 0 ]] || pass "install test left the package set as it found it"
 }
 
-# children_cpu_seconds: user+system CPU seconds of every finished child process so far. The
+# children_cpu_seconds VAR: sets VAR to the user+system CPU seconds of every finished child of this
+# shell so far (`times` must run in this shell, not in a $(...) subshell, to see them). The
 # build's CPU time says what it costs on an idle machine, whatever else was running.
 children_cpu_seconds() {
-  times | tail -n 1 | awk '{
+  local file
+  file=$(mktemp)
+  times >"${file}"
+  printf -v "$1" '%s' "$(tail -n 1 "${file}" | awk '{
     total = 0
     for (i = 1; i <= 2; i++) { split($i, p, "m"); total += p[1] * 60 + p[2] }
-    printf "%d\n", total }'
+    printf "%d", total }')"
+  rm -f "${file}"
 }
 
 package_one() {
@@ -386,14 +405,15 @@ package_one() {
   echo
   echo "== package ${arch}"
   start=$(date +%s)
-  cpu_start=$(children_cpu_seconds)
+  children_cpu_seconds cpu_start
   if ! build_deb "${arch}" "${build_dir}"; then
     fail "${arch}: build or cpack failed"
     SUMMARY+=("${arch}|$(($(date +%s) - start))|-|-|-|build failed")
     return 1
   fi
   build_s=$(($(date +%s) - start))
-  cpu_s=$(($(children_cpu_seconds) - cpu_start))
+  children_cpu_seconds cpu_s
+  cpu_s=$((cpu_s - cpu_start))
   local debs=("${build_dir}"/fieldsync_*_"${arch}".deb)
   deb=${debs[0]}
   if [[ ! -f ${deb} ]]; then
