@@ -9,6 +9,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/clock.hpp"
@@ -25,6 +26,11 @@ class Database;
 
 // One decoded frame: all of its readings are stored, or none (all-or-nothing per frame).
 struct IngestFrame {
+  IngestFrame() = default;
+  IngestFrame(std::vector<core::Reading> frame_readings,  // NOLINT: braced init reads naturally
+              std::optional<core::TimeUs> held_boot = std::nullopt)
+      : readings(std::move(frame_readings)), held_boot_us(held_boot) {}
+
   std::vector<core::Reading> readings;
   // Set when the agent stamped the frame while the clock was not synchronised (§10): the
   // CLOCK_BOOTTIME of that stamp. Its readings are then held (clock_hold.hpp) in the current
