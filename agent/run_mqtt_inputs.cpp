@@ -2,7 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
-#include <set>
+#include <thread>
 #include <utility>
 
 namespace fieldsync::agent {
@@ -11,6 +11,23 @@ namespace {
 bool SameFrameSpec(const drivers::FrameSpec& a, const drivers::FrameSpec& b) {
   return a.format == b.format && a.fields == b.fields && a.device == b.device &&
          a.checksum == b.checksum && a.max_line == b.max_line;
+}
+
+// A stopped MqttInput cannot be destroyed on the loop: its destructor takes Paho's process-wide
+// lock, which a message callback that arrived meanwhile holds while it waits for this loop to
+// commit its frame. So it is destroyed on a thread of its own, which waits for the callback
+// while the loop goes on and finishes it.
+void DestroyOffLoop(std::unique_ptr<drivers::MqttInput> input) {
+  std::thread([input = std::move(input)]() mutable { input.reset(); }).detach();
+}
+
+// At shutdown the loop stops for good, so a callback waiting for it never returns and the
+// destructor would never return either: the stopped inputs are kept until the process exits
+// (the broker redelivers whatever was not acknowledged). Held through a static pointer so that
+// leak checkers stay quiet, and not a static object, whose destructor would run at exit.
+void KeepUntilExit(std::unique_ptr<drivers::MqttInput> input) {
+  static auto* kept = new std::vector<drivers::MqttInput*>();
+  kept->push_back(input.release());
 }
 
 }  // namespace
@@ -113,6 +130,7 @@ core::Status RunMqttInputs::Apply(const Config& config) {
     for (const auto& name : *list) {
       spdlog::info("input {}: stopping ({})", name, list == &plan.stop ? "removed" : "changed");
       inputs_[name].input->Stop();
+      DestroyOffLoop(std::move(inputs_[name].input));
       inputs_.erase(name);
     }
   }
@@ -130,7 +148,10 @@ core::Status RunMqttInputs::Apply(const Config& config) {
 }
 
 void RunMqttInputs::Stop() {
-  for (auto& [name, entry] : inputs_) entry.input->Stop();
+  for (auto& [name, entry] : inputs_) {
+    entry.input->Stop();
+    KeepUntilExit(std::move(entry.input));
+  }
   inputs_.clear();
 }
 

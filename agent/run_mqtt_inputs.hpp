@@ -12,10 +12,14 @@
 // queued meanwhile) carries over.
 //
 // Stop bounds each input's disconnect by `stop_timeout` (1 s by default, inside the service's
-// 5 s shutdown budget). A message held by ack = "durable" at that moment is never acknowledged
-// unless it became durable: MqttInput leaves its connection open and the broker redelivers it
-// after the process is gone (see drivers/mqtt_input.hpp). For that, the io_context and the sink
-// must outlive this object until the process exits; RunService arranges it.
+// 5 s shutdown budget) and keeps the stopped inputs allocated until the process exits: Stop is
+// for shutdown, when a message callback waiting for the loop would never let an MqttInput
+// destructor return. Inputs stopped by a reload are destroyed on a detached thread instead,
+// while the loop keeps running and completes any such callback. A message held by ack = "durable"
+// at that moment is never acknowledged unless it became durable: MqttInput leaves its connection
+// open and the broker redelivers it after the process is gone (see drivers/mqtt_input.hpp). For
+// that, the io_context and the sink must outlive this object until the process exits; RunService
+// arranges it.
 //
 // Event loop thread only.
 

@@ -33,11 +33,11 @@ std::string Frame(long long i) {
          ",\"v\":" + std::to_string(i) + "}";
 }
 
-std::string WriteConfig(const testing::TempDir& dir, bool with_key) {
-  std::string http =
-      "[http]\nlisten = \"127.0.0.1:" + std::to_string(testing::FreeLoopbackPort()) + "\"\n";
+std::string WriteConfig(const testing::TempDir& dir, bool with_key, const std::string& key = kKey,
+                        std::uint16_t port = testing::FreeLoopbackPort()) {
+  std::string http = "[http]\nlisten = \"127.0.0.1:" + std::to_string(port) + "\"\n";
   if (with_key) {
-    testing::WriteFile(dir.File("api.key"), std::string(kKey) + "\n");
+    testing::WriteFile(dir.File("api.key"), key + "\n");
     ::chmod(dir.File("api.key").c_str(), 0600);
     http += "api_key_file = \"" + dir.File("api.key") + "\"\n";
   }
@@ -173,4 +173,47 @@ TEST(RunHttp, SigtermDuringABusyStreamKeepsEveryAcknowledgedReading) {
   }
   std::printf("\n%zu readings acknowledged with 202 before SIGTERM, %zu stored\n",
               acknowledged.size(), stored.size());
+}
+
+TEST(RunHttp, SighupMovesTheServerToANewAddressAndAppliesANewKey) {
+  const std::string config = WriteConfig(dir, true);
+  testing::AgentProcess agent(config, dir.File("agent.log"));
+  const std::uint16_t old_port = agent.WaitForHttpPort(10s);
+  CHECK_TEXT(old_port != 0, agent.Log().c_str());
+  LONGS_EQUAL(202, testing::HttpClient(old_port).Send("POST", "/api/data", Frame(1), kKey).status);
+
+  const std::uint16_t new_port = testing::FreeLoopbackPort();
+  WriteConfig(dir, true, "a-new-key", new_port);
+  agent.Signal(SIGHUP);
+  const auto deadline = std::chrono::steady_clock::now() + 5s;
+  unsigned status = 0;
+  while (status != 202 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(50ms);
+    status = testing::HttpClient(new_port).Send("POST", "/api/data", Frame(2), "a-new-key").status;
+  }
+  LONGS_EQUAL_TEXT(202, status, agent.Log().c_str());
+  LONGS_EQUAL(401, testing::HttpClient(new_port).Send("POST", "/api/data", Frame(3), kKey).status);
+  LONGS_EQUAL(0, testing::HttpClient(old_port).Send("GET", "/status").status);  // closed
+
+  // Only the key changes: same socket, the new key at once.
+  WriteConfig(dir, true, "third-key", new_port);
+  testing::HttpClient client(new_port);
+  LONGS_EQUAL(200, client.Send("GET", "/status").status);
+  agent.Signal(SIGHUP);
+  status = 0;
+  const auto deadline2 = std::chrono::steady_clock::now() + 5s;
+  while (status != 202 && std::chrono::steady_clock::now() < deadline2) {
+    std::this_thread::sleep_for(50ms);
+    status = client.Send("POST", "/api/data", Frame(4), "third-key").status;
+  }
+  LONGS_EQUAL_TEXT(202, status, agent.Log().c_str());
+  // One move (the first reload); the key-only reload kept the socket.
+  const std::string log = agent.Log();
+  const auto first_move = log.find("http: moving from");
+  CHECK_TEXT(first_move != std::string::npos, log.c_str());
+  CHECK_TEXT(log.find("http: moving from", first_move + 1) == std::string::npos, log.c_str());
+
+  agent.Signal(SIGTERM);
+  LONGS_EQUAL(0, agent.Wait(5s));
+  CHECK(StoredValues(dir.File("state")) == (std::set<long long>{1, 2, 4}));
 }

@@ -68,6 +68,11 @@ struct MqttSetup {
             "/frames/{device}\"]\nformat = \"json\"\nqos = 1\nack = \"" + ack + "\"\n");
     return path;
   }
+  // A second input "second" on `prefix`/more/{device}, to append to the config.
+  std::string SecondInput() const {
+    return "[[mqtt]]\nname = \"second\"\nurl = \"" + url + "\"\nclient_id = \"" + client_id +
+           "-2\"\ntopics = [\"" + prefix + "/more/{device}\"]\nqos = 1\nack = \"received\"\n";
+  }
   std::string Log(const std::string& name) const { return dir.File(name + ".log"); }
 };
 
@@ -247,4 +252,34 @@ TEST(RunMqtt, AfterABrokerRestartTheInputReconnectsAndLaterMessagesArrive) {
   agent.Signal(SIGTERM);
   LONGS_EQUAL_TEXT(0, agent.Wait(5s), agent.Log().c_str());
   LONGS_EQUAL(200, StoredValues(setup.dir.File("state")).size());
+}
+
+TEST(RunMqtt, SighupAddsAnInputAndLeavesTheUnchangedOneConnected) {
+  if (Skip(setup)) return;
+  const std::string config = setup.WriteConfig("durable");
+  testing::AgentProcess agent(config, setup.Log("agent"));
+  std::uint16_t port = 0;
+  CHECK_TEXT(StartConnected(agent, port), agent.Log().c_str());
+  CHECK(testing::PublishLines(setup.url, setup.topic, Messages(0, 50)));
+  LONGS_EQUAL_TEXT(50, testing::WaitForPending(port, 50, 30s), agent.Log().c_str());
+
+  // The config is rewritten with the same HTTP port (WriteConfig picks a new one: keep the old).
+  std::string text = testing::ReadFile(config);
+  testing::WriteFile(config, text + setup.SecondInput());
+  agent.Signal(SIGHUP);
+  bool second_up = false;
+  for (int i = 0; i < 100 && !second_up; ++i) {
+    std::this_thread::sleep_for(100ms);
+    second_up = testing::LiveConnected(port, "second");
+  }
+  CHECK_TEXT(second_up, agent.Log().c_str());
+  CHECK(testing::PublishLines(setup.url, setup.prefix + "/more/uno", Messages(50, 100)));
+  CHECK(testing::PublishLines(setup.url, setup.topic, Messages(100, 150)));
+  LONGS_EQUAL_TEXT(150, testing::WaitForPending(port, 150, 30s), agent.Log().c_str());
+  agent.Signal(SIGTERM);
+  LONGS_EQUAL(0, agent.Wait(5s));
+  const std::string log = agent.Log();
+  CHECK_TEXT(log.find("input broker: stopping") == std::string::npos, log.c_str());
+  CHECK_TEXT(log.find("configuration reloaded") != std::string::npos, log.c_str());
+  LONGS_EQUAL(150, StoredValues(setup.dir.File("state")).size());
 }
