@@ -11,6 +11,7 @@
 #include <memory>
 #include <vector>
 
+#include "agent/bucket_maintenance_command.hpp"
 #include "agent/cli.hpp"
 #include "agent/clock_watch.hpp"
 #include "agent/control_commands.hpp"
@@ -104,7 +105,14 @@ class Service {
             sync_)),
         signals_(io_, SIGTERM, SIGINT, SIGHUP),
         watchdog_(io_),
-        notify_(ServiceNotify::FromEnvironment()) {}
+        notify_(ServiceNotify::FromEnvironment()) {
+    // `aggregate`, `backfill` and `cleanup` sent through the control socket or POST /api/run
+    // while this agent holds the store.
+    for (auto& [name, handler] :
+         BucketMaintenanceHandlers(config_, local.store(), local.aggregates(), clock)) {
+      commands_.Register(name, std::move(handler));
+    }
+  }
 
   ~Service() {
     components_.clear();  // inputs first: nothing may post into the loop after this but Paho

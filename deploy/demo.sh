@@ -97,6 +97,11 @@ unit = "Wh"
 kind = "counter"
 unit = "kWh"
 
+[clock]
+# A demo machine's clock is often not NTP-synchronised (containers, fresh images); a real
+# gateway keeps this false so that readings stamped before the time is known are held (§10).
+trust_unsynced = true
+
 [sync]
 url        = "${FIELDSYNC_TEST_PGURL}"
 interval_s = 2
