@@ -65,8 +65,11 @@ std::string SerialSection(const std::string& name, const std::string& port) {
          "\"\nbaud = 115200\nformat = \"json\"\ndevice = \"uno\"\nack = true\n";
 }
 
+// The test machine's clock may not be NTP-synchronised; trusting it keeps agent-stamped readings
+// pending (not held for the clock, §10), which is what these tests look for.
 std::string Config(const testing::TempDir& dir, const std::string& serial) {
-  return "gateway = \"test-gw\"\nstate_dir = \"" + dir.File("state") + "\"\n" + serial;
+  return "gateway = \"test-gw\"\nstate_dir = \"" + dir.File("state") +
+         "\"\n[clock]\ntrust_unsynced = true\n" + serial;
 }
 
 // Collects "ACK n" lines from the pty into `acked`.
