@@ -37,8 +37,10 @@ ParseResult ParseKvFrame(std::string_view text) {
     }
     while (pos < n && IsSpace(text[pos])) ++pos;
     if (pos == n || !IsAssign(text[pos])) {
-      return ParseResult::Reject(RejectReason::kParse,
-                                 "'" + std::string(key) + "' is not followed by '=' or ':'");
+      // Appended piecewise: GCC 12 at -O3 reports a false -Wrestrict on "'" + std::string(...).
+      std::string message(1, '\'');
+      message.append(key).append("' is not followed by '=' or ':'");
+      return ParseResult::Reject(RejectReason::kParse, message);
     }
     ++pos;
     while (pos < n && IsSpace(text[pos])) ++pos;
