@@ -281,10 +281,11 @@ TEST(ControlSocket, GarbageGetsAnErrorAndTheAgentCarriesOn) {
   }
   {
     RawClient run(socket_path);
-    run.Send("{\"request\":\"run\",\"command\":\"cleanup\"}\n");
+    // `sync` has no run-request handler yet (the sync loop runs on its own schedule).
+    run.Send("{\"request\":\"run\",\"command\":\"sync\"}\n");
     json response = ParseJson(run.ReadAll());
     CHECK_FALSE(response["ok"].get<bool>());
-    STRCMP_EQUAL("cleanup is not available in this agent",
+    STRCMP_EQUAL("sync is not available in this agent",
                  response["error"]["message"].get<std::string>().c_str());
   }
   { RawClient hang_up(socket_path); }  // connects and leaves without a word
