@@ -261,6 +261,32 @@ core::Status Uploader::StreamCopy(const std::string& copy_sql, const std::string
   return core::Ok();
 }
 
+core::Status Uploader::UpsertBuckets(const std::string& table, const std::string& key_columns,
+                                     const std::string& extra_updates, const CopyTextWriter& rows) {
+  // The conflict key is (gateway, device, metric, <first key column>); further key columns
+  // (daily's tz) are plain values that the update carries along.
+  const std::string first_key = key_columns.substr(0, key_columns.find(','));
+  const std::string cols =
+      "gateway, device, metric, " + key_columns + ", " + std::string(kBucketStatColumns);
+  const std::string stage = "fs_" + table + "_stage";
+  auto sent = InTransaction([&]() -> core::Expected<std::vector<PgStatement>> {
+    auto staged = conn_->Exec("CREATE TEMP TABLE " + stage + " (LIKE " + quoted_schema_ + "." +
+                              table + ") ON COMMIT DROP");
+    if (!staged) return staged.error();
+    if (auto copied = StreamCopy("COPY " + stage + " (" + cols + ") FROM STDIN", rows.buffer());
+        !copied) {
+      return copied.error();
+    }
+    return std::vector<PgStatement>{
+        {"INSERT INTO " + quoted_schema_ + "." + table + " (" + cols + ", updated_at) SELECT " +
+             cols + ", now() FROM " + stage + " ON CONFLICT (gateway, device, metric, " +
+             first_key + ") DO UPDATE SET " + extra_updates + std::string(kBucketStatUpdates),
+         {}}};
+  });
+  if (!sent) return sent.error();
+  return core::Ok();
+}
+
 core::Status Uploader::UploadHourly(CycleReport& report) {
   for (int round = 0; round < kMaxBucketRoundsPerCycle; ++round) {
     auto rows = buckets_->PendingHourly(options_.batch_size);
@@ -275,23 +301,7 @@ core::Status Uploader::UploadHourly(CycleReport& report) {
       WriteStats(w, row.stats);
       w.EndRow();
     }
-    const std::string cols = "gateway, device, metric, bucket, " + std::string(kBucketStatColumns);
-    auto sent = InTransaction([&]() -> core::Expected<std::vector<PgStatement>> {
-      auto staged = conn_->Exec("CREATE TEMP TABLE fs_hourly_stage (LIKE " + quoted_schema_ +
-                                ".hourly) ON COMMIT DROP");
-      if (!staged) return staged.error();
-      if (auto copied = StreamCopy("COPY fs_hourly_stage (" + cols + ") FROM STDIN", w.buffer());
-          !copied) {
-        return copied.error();
-      }
-      return std::vector<PgStatement>{
-          {"INSERT INTO " + quoted_schema_ + ".hourly (" + cols + ", updated_at) SELECT " + cols +
-               ", now() FROM fs_hourly_stage ON CONFLICT (gateway, device, metric, "
-               "bucket) DO UPDATE SET " +
-               std::string(kBucketStatUpdates),
-           {}}};
-    });
-    if (!sent) return sent.error();
+    if (auto sent = UpsertBuckets("hourly", "bucket", "", w); !sent) return sent;
     if (auto marked = buckets_->MarkUploaded(*rows); !marked) return marked;
     report.hourly += static_cast<std::int64_t>(rows->size());
     if (rows->size() < options_.batch_size) return core::Ok();
@@ -314,23 +324,7 @@ core::Status Uploader::UploadDaily(CycleReport& report) {
       WriteStats(w, row.stats);
       w.EndRow();
     }
-    const std::string cols = "gateway, device, metric, day, tz, " + std::string(kBucketStatColumns);
-    auto sent = InTransaction([&]() -> core::Expected<std::vector<PgStatement>> {
-      auto staged = conn_->Exec("CREATE TEMP TABLE fs_daily_stage (LIKE " + quoted_schema_ +
-                                ".daily) ON COMMIT DROP");
-      if (!staged) return staged.error();
-      if (auto copied = StreamCopy("COPY fs_daily_stage (" + cols + ") FROM STDIN", w.buffer());
-          !copied) {
-        return copied.error();
-      }
-      return std::vector<PgStatement>{
-          {"INSERT INTO " + quoted_schema_ + ".daily (" + cols + ", updated_at) SELECT " + cols +
-               ", now() FROM fs_daily_stage ON CONFLICT (gateway, device, metric, "
-               "day) DO UPDATE SET tz = EXCLUDED.tz, " +
-               std::string(kBucketStatUpdates),
-           {}}};
-    });
-    if (!sent) return sent.error();
+    if (auto sent = UpsertBuckets("daily", "day, tz", "tz = EXCLUDED.tz, ", w); !sent) return sent;
     if (auto marked = buckets_->MarkUploaded(*rows); !marked) return marked;
     report.daily += static_cast<std::int64_t>(rows->size());
     if (rows->size() < options_.batch_size) return core::Ok();

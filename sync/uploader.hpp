@@ -37,6 +37,7 @@
 #include "core/clock.hpp"
 #include "core/expected.hpp"
 #include "core/metric_spec.hpp"
+#include "sync/copy_text.hpp"
 #include "sync/outbox.hpp"
 #include "sync/pg_connection.hpp"
 
@@ -96,6 +97,10 @@ class Uploader {
   PgStatement ClaimGatewayStatement() const;
   std::optional<PgStatement> MetricsStatement() const;
   core::Status UploadHourly(CycleReport& report);
+  // Upserts one batch of bucket rows (COPY text) into `table` through a staging table, in one
+  // remote transaction.
+  core::Status UpsertBuckets(const std::string& table, const std::string& key_columns,
+                             const std::string& extra_updates, const CopyTextWriter& rows);
   core::Status UploadDaily(CycleReport& report);
   core::Status UploadReadings(const store::UploadBatch& batch, std::size_t begin, std::size_t end,
                               CycleReport& report);
