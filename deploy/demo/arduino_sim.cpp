@@ -42,15 +42,24 @@ bool ParseArgs(int argc, char** argv, Options& o) {
       }
       return argv[++i];
     };
-    if (a == "--port") o.port = next("--port");
-    else if (a == "--interval-ms") o.interval_ms = std::atoi(next("--interval-ms"));
-    else if (a == "--format") o.json = std::string(next("--format")) != "kv";
-    else if (a == "--device") o.device = next("--device");
-    else if (a == "--garbage-every") o.garbage_every = std::atol(next("--garbage-every"));
-    else if (a == "--reset-every") o.reset_every = std::atol(next("--reset-every"));
-    else if (a == "--count") o.count = std::atol(next("--count"));
-    else if (a == "--seed") o.seed = static_cast<unsigned>(std::atol(next("--seed")));
-    else return false;
+    if (a == "--port")
+      o.port = next("--port");
+    else if (a == "--interval-ms")
+      o.interval_ms = std::atoi(next("--interval-ms"));
+    else if (a == "--format")
+      o.json = std::string(next("--format")) != "kv";
+    else if (a == "--device")
+      o.device = next("--device");
+    else if (a == "--garbage-every")
+      o.garbage_every = std::atol(next("--garbage-every"));
+    else if (a == "--reset-every")
+      o.reset_every = std::atol(next("--reset-every"));
+    else if (a == "--count")
+      o.count = std::atol(next("--count"));
+    else if (a == "--seed")
+      o.seed = static_cast<unsigned>(std::atol(next("--seed")));
+    else
+      return false;
   }
   return true;
 }
