@@ -36,8 +36,7 @@ class SystemClock final : public Clock {
 // A clock that moves only when told to. Thread-safe.
 class FakeClock final : public Clock {
  public:
-  explicit FakeClock(TimeUs now_us = kYear2000Us + 800'000'000 * kMicrosPerSecond)
-      : now_(now_us) {}
+  explicit FakeClock(TimeUs now_us = kYear2000Us + 800'000'000 * kMicrosPerSecond) : now_(now_us) {}
 
   TimeUs NowUs() override;
   TimeUs BootTimeUs() override;

@@ -28,7 +28,7 @@ struct MetricSpec {
   std::optional<ConditionProfile> profile;  // unset: optimal/critical percentages are null
   double scale = 1.0;                       // stored value = raw * scale + offset
   double offset = 0.0;
-  double jitter = 0.0;                      // counters: a drop smaller than this is no reset
+  double jitter = 0.0;  // counters: a drop smaller than this is no reset
 };
 
 }  // namespace fieldsync::core

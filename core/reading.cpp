@@ -4,9 +4,12 @@ namespace fieldsync::core {
 
 std::string_view ToString(TsSource source) {
   switch (source) {
-    case TsSource::kDevice: return "device";
-    case TsSource::kAgent: return "agent";
-    case TsSource::kAgentUnsynced: return "agent_unsynced";
+    case TsSource::kDevice:
+      return "device";
+    case TsSource::kAgent:
+      return "agent";
+    case TsSource::kAgentUnsynced:
+      return "agent_unsynced";
   }
   return "agent";
 }

@@ -19,8 +19,8 @@ enum class RejectReason : unsigned char {
 };
 
 inline constexpr std::array<RejectReason, 8> kAllRejectReasons = {
-    RejectReason::kParse,   RejectReason::kChecksum, RejectReason::kTooLong,
-    RejectReason::kBadTs,   RejectReason::kBadName,  RejectReason::kBadValue,
+    RejectReason::kParse,      RejectReason::kChecksum, RejectReason::kTooLong,
+    RejectReason::kBadTs,      RejectReason::kBadName,  RejectReason::kBadValue,
     RejectReason::kNoReadings, RejectReason::kStoreFull};
 
 // "parse", "checksum", "too_long", "bad_ts", "bad_name", "bad_value", "no_readings", "store_full".

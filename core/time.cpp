@@ -42,10 +42,10 @@ std::string FormatRfc3339(TimeUs ts) {
   auto secs = rem / kMicrosPerSecond;
   auto frac = rem % kMicrosPerSecond;
   char buf[64];
-  int n = std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02lld:%02lld:%02lld", int{ymd.year()},
-                        unsigned{ymd.month()}, unsigned{ymd.day()},
-                        static_cast<long long>(secs / 3600), static_cast<long long>(secs / 60 % 60),
-                        static_cast<long long>(secs % 60));
+  int n =
+      std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02lld:%02lld:%02lld", int{ymd.year()},
+                    unsigned{ymd.month()}, unsigned{ymd.day()}, static_cast<long long>(secs / 3600),
+                    static_cast<long long>(secs / 60 % 60), static_cast<long long>(secs % 60));
   std::string out(buf, static_cast<size_t>(n));
   if (frac != 0) {
     std::snprintf(buf, sizeof buf, ".%06lld", static_cast<long long>(frac));

@@ -15,7 +15,7 @@ struct FrameSpec {
   std::vector<std::string> fields;  // csv column names, in order
   std::string device;               // used when neither the frame nor the topic names one
   Checksum checksum = Checksum::kNone;
-  size_t max_line = 4096;           // bytes; a longer line is rejected as too_long
+  size_t max_line = 4096;  // bytes; a longer line is rejected as too_long
 };
 
 }  // namespace fieldsync::drivers

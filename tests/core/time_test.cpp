@@ -26,8 +26,8 @@ TEST(Time, Rfc3339RejectsGarbageAndImpossibleDates) {
 }
 
 TEST(Time, EpochNumbersPickTheirUnitByMagnitude) {
-  LONGLONGS_EQUAL(1'700'000'000'000'000LL, *EpochNumberToUs(1.7e9));        // seconds
-  LONGLONGS_EQUAL(1'700'000'000'123'000LL, *EpochNumberToUs(1700000000123.0));  // millis
+  LONGLONGS_EQUAL(1'700'000'000'000'000LL, *EpochNumberToUs(1.7e9));               // seconds
+  LONGLONGS_EQUAL(1'700'000'000'123'000LL, *EpochNumberToUs(1700000000123.0));     // millis
   LONGLONGS_EQUAL(1'700'000'000'123'456LL, *EpochNumberToUs(1700000000123456.0));  // micros
   LONGLONGS_EQUAL(1'700'000'000'500'000LL, *EpochNumberToUs(1700000000.5));
 }
