@@ -150,9 +150,8 @@ class FrameSax {
     return false;
   }
 
-  bool Ignored(const char* /*what*/) {
-    if (skip_depth_ > 0) return true;
-    if (!InObjectMember()) return NotObject();
+  // Rejects the frame because a reserved key holds a value of a type it cannot take.
+  bool FailReservedType() {
     switch (reserved_) {
       case Reserved::kDevice:
         return Fail(RejectReason::kBadName, "device must be a string");
@@ -163,6 +162,13 @@ class FrameSax {
       case Reserved::kNone:
         break;
     }
+    return true;
+  }
+
+  bool Ignored(const char* /*what*/) {
+    if (skip_depth_ > 0) return true;
+    if (!InObjectMember()) return NotObject();
+    if (reserved_ != Reserved::kNone) return FailReservedType();
     ++frame_.fields_ignored;
     return true;
   }
@@ -170,16 +176,7 @@ class FrameSax {
   bool Scalar(double v, const char* /*what*/) {
     if (skip_depth_ > 0) return true;
     if (!InObjectMember()) return NotObject();
-    switch (reserved_) {
-      case Reserved::kDevice:
-        return Fail(RejectReason::kBadName, "device must be a string");
-      case Reserved::kTs:
-        return Fail(RejectReason::kBadTs, "ts must be a number or a string");
-      case Reserved::kSeq:
-        return Fail(RejectReason::kBadValue, "seq must be an integer");
-      case Reserved::kNone:
-        break;
-    }
+    if (reserved_ != Reserved::kNone) return FailReservedType();
     frame_.readings.push_back(RawReading{key_, v});
     return true;
   }
@@ -215,16 +212,7 @@ class FrameSax {
 
   // A reserved key whose value is an object or an array.
   std::optional<bool> RejectReservedContainer() {
-    switch (reserved_) {
-      case Reserved::kDevice:
-        return Fail(RejectReason::kBadName, "device must be a string");
-      case Reserved::kTs:
-        return Fail(RejectReason::kBadTs, "ts must be a number or a string");
-      case Reserved::kSeq:
-        return Fail(RejectReason::kBadValue, "seq must be an integer");
-      case Reserved::kNone:
-        break;
-    }
+    if (reserved_ != Reserved::kNone) return FailReservedType();
     return std::nullopt;
   }
 
