@@ -2,7 +2,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
+#include <string>
 
 #include "agent/config_rules.hpp"
 
@@ -29,9 +29,20 @@ core::Expected<std::string> ReadSecretFile(const std::string& path_text, KeyCont
     return MakeError(Errc::kInvalidArgument,
                      "cannot read secret file '" + path.string() + "': " + std::strerror(errno));
   }
-  std::ostringstream text;
-  text << in.rdbuf();
-  std::string secret = text.str();
+  // A secret is a URL, a password or a key: a few hundred bytes. The cap keeps a wrong path
+  // (/dev/zero, a log file, a disk image) from reading without end or filling memory at startup.
+  std::string secret(kMaxSecretFileBytes + 1, '\0');
+  in.read(secret.data(), static_cast<std::streamsize>(secret.size()));
+  if (in.bad()) {
+    return MakeError(Errc::kInvalidArgument,
+                     "cannot read secret file '" + path.string() + "': " + std::strerror(errno));
+  }
+  secret.resize(static_cast<std::size_t>(in.gcount()));
+  if (secret.size() > kMaxSecretFileBytes) {
+    return MakeError(Errc::kInvalidArgument, "secret file '" + path.string() + "' is larger than " +
+                                                 std::to_string(kMaxSecretFileBytes / 1024) +
+                                                 " KiB: not a secret");
+  }
   // Editors and `echo` add a final newline that is never part of a password or URL.
   while (!secret.empty() && (secret.back() == '\n' || secret.back() == '\r')) secret.pop_back();
   if (secret.empty()) {

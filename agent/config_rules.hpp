@@ -4,6 +4,7 @@
 // field and renders it back; `field` is a generic accessor `[](auto& t) -> auto& { return t.x; }`
 // so that one lambda serves both the setter (T&) and the renderer (const T&).
 
+#include <cstddef>
 #include <cstdint>
 #include <limits>
 #include <span>
@@ -125,9 +126,14 @@ KeyRule<T> List(std::string_view name, std::string_view description, F field) {
 // "mqtt[0].password_file" -> "mqtt[0].password": where the secret's origin is recorded.
 std::string SecretKeyOf(const std::string& file_key);
 
+// The largest secret file accepted: far above any URL, password or key.
+inline constexpr std::size_t kMaxSecretFileBytes = 64 * 1024;
+
 // Reads the secret a *_file key names: relative paths start at $CREDENTIALS_DIRECTORY when set,
-// else at the config file's directory; trailing newlines are dropped; missing or empty is an
-// error naming the resolved path. Records the origin in context.config.secret_origins.
+// else at the config file's directory; trailing newlines are dropped; missing, empty or larger
+// than kMaxSecretFileBytes is an error naming the resolved path (reading stops at the cap, so a
+// device such as /dev/zero is refused rather than read forever). Records the origin in
+// context.config.secret_origins.
 core::Expected<std::string> ReadSecretFile(const std::string& path_text, KeyContext& context);
 
 // A *_file key: the value is a path; the file's content becomes the secret `field`.

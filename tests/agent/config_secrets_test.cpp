@@ -61,6 +61,35 @@ TEST(ConfigSecrets, EmptySecretFileIsAnError) {
   CHECK(Contains(config.error().message, "is empty"));
 }
 
+TEST(ConfigSecrets, SecretFileOfSixtyFourKibIsAccepted) {
+  const std::string secret(64 * 1024, 'k');
+  WriteFile(dir.File("big.key"), secret);
+  auto config = agent::ParseConfig(
+      "gateway = \"g\"\n[http]\napi_key_file = \"" + dir.File("big.key") + "\"\n", "t.toml",
+      FakeEnvironment());
+  if (!config) FAIL(config.error().message.c_str());
+  CHECK(config->http.api_key == secret);
+}
+
+TEST(ConfigSecrets, SecretFileOverSixtyFourKibIsAnErrorNamingKeyAndPath) {
+  WriteFile(dir.File("huge.key"), std::string(64 * 1024 + 1, 'k'));
+  auto config = agent::ParseConfig(
+      "gateway = \"g\"\n[http]\napi_key_file = \"" + dir.File("huge.key") + "\"\n", "t.toml",
+      FakeEnvironment());
+  CHECK_FALSE(config.has_value());
+  CHECK(Contains(config.error().message, "t.toml:3: key 'http.api_key_file'"));
+  CHECK(Contains(config.error().message, dir.File("huge.key")));
+  CHECK(Contains(config.error().message, "larger than 64 KiB"));
+}
+
+TEST(ConfigSecrets, EndlessSecretFileIsRefusedInsteadOfReadForever) {
+  // A character device that never reaches end of file: reading must stop at the cap.
+  auto config = agent::ParseConfig("gateway = \"g\"\n[sync]\nurl_file = \"/dev/zero\"\n", "t.toml",
+                                   FakeEnvironment());
+  CHECK_FALSE(config.has_value());
+  CHECK(Contains(config.error().message, "'/dev/zero' is larger than 64 KiB"));
+}
+
 TEST(ConfigSecrets, EnvironmentFillsWhatTheFileLeavesUnset) {
   auto config = agent::ParseConfig(
       "gateway = \"g\"\n", "t.toml",
