@@ -26,7 +26,17 @@ endif()
 set(CPACK_GENERATOR DEB)
 set(CPACK_PACKAGE_NAME fieldsync)
 set(CPACK_PACKAGE_VERSION ${PROJECT_VERSION})
-set(CPACK_PACKAGE_CONTACT "fieldsync maintainers <fieldsync@localhost>")
+# The Maintainer field. The default is under the reserved .example domain (RFC 2606) so that no
+# mail about a package reaches a stranger's domain; whoever publishes packages sets their own:
+# -DFIELDSYNC_DEB_MAINTAINER="Name <address>".
+set(FIELDSYNC_DEB_MAINTAINER "fieldsync maintainers <maintainers@fieldsync.example>"
+    CACHE STRING "Maintainer field of the Debian package: \"Name <address>\"")
+if(NOT FIELDSYNC_DEB_MAINTAINER MATCHES "^[^<>]+ <[^<>@ ]+@[^<>@ ]+>$")
+  message(FATAL_ERROR "FIELDSYNC_DEB_MAINTAINER must read \"Name <user@host>\", got "
+                      "\"${FIELDSYNC_DEB_MAINTAINER}\"")
+endif()
+set(CPACK_PACKAGE_CONTACT "${FIELDSYNC_DEB_MAINTAINER}")
+set(CPACK_DEBIAN_PACKAGE_MAINTAINER "${FIELDSYNC_DEB_MAINTAINER}")
 set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "edge agent: sensor readings to SQLite to PostgreSQL")
 set(CPACK_DEBIAN_PACKAGE_DESCRIPTION "fieldsync takes sensor and meter readings from Arduino boards over a serial line, from an MQTT
 broker and from HTTP POSTs, keeps them durably in a local SQLite store, computes hourly and daily

@@ -3,11 +3,12 @@
 #
 #   tests/cross.sh [arm64|armhf|all]     (default: arm64)
 #
-# For each architecture: assembles the sysroot if needed (toolchains/make-sysroot.sh), configures
-# the cross-aarch64 / cross-armhf preset's build directory with the matching toolchain file, builds
-# everything (so the agent itself must compile for the target) and runs every test that is not
-# labelled `integration` through ctest, each binary under qemu. armhf has a 32-bit time_t: this is
-# where code that squeezes time through time_t or long fails.
+# For each architecture: configures build/pkg-<arch> with toolchains/configure-release.sh (the
+# toolchain file, the sysroot, assembled first if needed, and the release flags the .deb is built
+# with) plus the tests, builds everything (so the agent itself must compile for the target) and
+# runs every test that is not labelled `integration` through ctest, each binary under qemu.
+# tests/package.sh then packs the same tree without compiling it again. armhf has a 32-bit time_t:
+# this is where code that squeezes time through time_t or long fails.
 #
 # Environment: FIELDSYNC_JOBS (default: nproc), FIELDSYNC_WERROR (default ON),
 # FIELDSYNC_TEST_TIMEOUT (seconds per test binary, default 600).
@@ -19,22 +20,18 @@ readonly JOBS=${FIELDSYNC_JOBS:-$(nproc)}
 
 # cross_one ARCH: builds and tests one architecture; returns non-zero on any failure.
 cross_one() {
-  local arch=$1 preset
+  local arch=$1
   case "${arch}" in
-    arm64) preset=cross-aarch64 ;;
-    armhf) preset=cross-armhf ;;
+    arm64 | armhf) ;;
     *)
       echo "cross: unknown architecture '${arch}'" >&2
       return 2
       ;;
   esac
-  local build_dir=${SOURCE_DIR}/build/${preset}
-  local sysroot=${SOURCE_DIR}/build/sysroot-${arch}
+  local build_dir=${SOURCE_DIR}/build/pkg-${arch}
   # Called from an `if`, where set -e does not apply: every step checks for itself.
-  "${SOURCE_DIR}/toolchains/make-sysroot.sh" "${arch}" "${sysroot}" || return 1
-  (cd "${SOURCE_DIR}" && cmake --preset "${preset}" --log-level=WARNING \
-    -DFIELDSYNC_SYSROOT="${sysroot}" -DFIELDSYNC_WERROR="${FIELDSYNC_WERROR:-ON}" >/dev/null) ||
-    return 1
+  "${SOURCE_DIR}/toolchains/configure-release.sh" "${arch}" "${build_dir}" \
+    -DFIELDSYNC_BUILD_TESTS=ON || return 1
   cmake --build "${build_dir}" -j "${JOBS}" || return 1
   # Integration tests need servers on the host; everything else is a unit test and runs here.
   ctest --test-dir "${build_dir}" --output-on-failure -LE integration \
@@ -47,7 +44,7 @@ main() {
     all) arches=(arm64 armhf) ;;
     arm64 | armhf) arches=("${what}") ;;
     -h | --help)
-      sed -n '2,13p' "$0"
+      sed -n '2,15p' "$0"
       return 0
       ;;
     *)

@@ -3,12 +3,16 @@
 #
 #   tests/package.sh [amd64|arm64|armhf|all]...
 #
-# With no argument: amd64 and arm64, plus armhf when FIELDSYNC_PACKAGE_ALL=1; amd64 alone when
-# FIELDSYNC_SKIP_CROSS=1. For each architecture, in build/pkg-<arch>:
-#   1. a Release build without tests (cross ones through toolchains/ and a sysroot), with Debian's
-#      usual optimisation and hardening flags, then `cpack -G DEB`;
-#   2. the .deb checked with dpkg-deb: Architecture, Depends covering every library the binary
-#      needs, the files (binary, unit, example config as a conffile), executable maintainer
+# With no argument: amd64 and the architectures of the cross stage, FIELDSYNC_CROSS_ARCHES (default
+# "arm64 armhf"); amd64 alone when FIELDSYNC_SKIP_CROSS=1. For each architecture, in
+# build/pkg-<arch>:
+#   1. a Release build (toolchains/configure-release.sh: Debian's optimisation and hardening flags;
+#      cross ones through toolchains/ and a sysroot), then `cpack -G DEB`. A fresh tree is
+#      configured without tests; a tree tests/cross.sh has already built and tested (it uses the
+#      same directory and flags) is only brought up to date, so after the cross stage an ARM
+#      package costs a cpack run, not a second compile;
+#   2. the .deb checked with dpkg-deb: Architecture, a well-formed Maintainer, Depends covering
+#      every library the binary needs, the files (binary, unit, example config as a conffile), executable maintainer
 #      scripts, a stripped binary;
 #   3. the packaged binary run for `--version` and `config check` against the packaged example
 #      config (under qemu-user for arm64 and armhf);
@@ -19,7 +23,7 @@
 # Prints the time of each build and the stripped binary size per architecture.
 #
 # Environment: FIELDSYNC_JOBS (default: nproc), FIELDSYNC_WERROR (default ON),
-# FIELDSYNC_PACKAGE_ALL=1, FIELDSYNC_SKIP_CROSS=1, FIELDSYNC_SKIP_INSTALL=1,
+# FIELDSYNC_CROSS_ARCHES, FIELDSYNC_SKIP_CROSS=1, FIELDSYNC_SKIP_INSTALL=1,
 # FIELDSYNC_MAX_EXPOSURE (highest accepted `systemd-analyze security` exposure, default 2.5).
 
 # `check && pass ... || fail ...` is meant throughout: pass only prints and never fails.
@@ -32,12 +36,6 @@ readonly JOBS=${FIELDSYNC_JOBS:-$(nproc)}
 readonly MAX_EXPOSURE=${FIELDSYNC_MAX_EXPOSURE:-2.5}
 HOST_ARCH=$(dpkg --print-architecture)
 readonly HOST_ARCH
-
-# Debian's default build flags (dpkg-buildflags with hardening), except that Release's -O3 becomes
-# -O2 as in every Debian package; paths of the source tree are kept out of the binary.
-readonly HARDENING="-fstack-protector-strong -D_FORTIFY_SOURCE=2 -Wformat -Werror=format-security"
-readonly PREFIX_MAP="-ffile-prefix-map=${SOURCE_DIR}=."
-readonly LINK_HARDENING="-Wl,-z,relro -Wl,-z,now"
 
 SUMMARY=()
 FAILURES=0
@@ -65,13 +63,6 @@ triplet_of() {
   esac
 }
 
-toolchain_of() {
-  case "$1" in
-    arm64) echo "${SOURCE_DIR}/toolchains/aarch64-linux-gnu.cmake" ;;
-    armhf) echo "${SOURCE_DIR}/toolchains/arm-linux-gnueabihf.cmake" ;;
-  esac
-}
-
 qemu_of() {
   case "$1" in
     arm64) echo qemu-aarch64-static ;;
@@ -80,22 +71,12 @@ qemu_of() {
 }
 
 # build_deb ARCH BUILD_DIR: configures, builds and packages; leaves exactly one .deb in BUILD_DIR.
+# A tree the cross stage has configured and built (tests included) is only brought up to date.
 build_deb() {
-  local arch=$1 build_dir=$2 cross_args=()
-  if [[ ${arch} != "${HOST_ARCH}" ]]; then
-    local sysroot=${SOURCE_DIR}/build/sysroot-${arch}
-    "${SOURCE_DIR}/toolchains/make-sysroot.sh" "${arch}" "${sysroot}" || return 1
-    cross_args=(-DCMAKE_TOOLCHAIN_FILE="$(toolchain_of "${arch}")" -DFIELDSYNC_SYSROOT="${sysroot}")
-  fi
-  # The flags reach CMake through the environment so that they add to the toolchain's own
-  # (-rpath-link for the sysroot) instead of replacing them; CMake reads them on the first
-  # configure of a build tree.
-  CFLAGS="${HARDENING} ${PREFIX_MAP}" CXXFLAGS="${HARDENING} ${PREFIX_MAP}" \
-    LDFLAGS="${LINK_HARDENING}" \
-    cmake -S "${SOURCE_DIR}" -B "${build_dir}" -G Ninja --log-level=WARNING \
-    -DCMAKE_BUILD_TYPE=Release -DCMAKE_C_FLAGS_RELEASE="-O2 -DNDEBUG" \
-    -DCMAKE_CXX_FLAGS_RELEASE="-O2 -DNDEBUG" -DFIELDSYNC_BUILD_TESTS=OFF \
-    -DFIELDSYNC_WERROR="${FIELDSYNC_WERROR:-ON}" "${cross_args[@]}" >/dev/null || return 1
+  local arch=$1 build_dir=$2 tests_args=()
+  [[ -f ${build_dir}/CMakeCache.txt ]] || tests_args=(-DFIELDSYNC_BUILD_TESTS=OFF)
+  "${SOURCE_DIR}/toolchains/configure-release.sh" "${arch}" "${build_dir}" "${tests_args[@]}" ||
+    return 1
   cmake --build "${build_dir}" -j "${JOBS}" || return 1
   rm -f "${build_dir}"/fieldsync_*.deb
   (cd "${build_dir}" && cpack -G DEB >cpack.log 2>&1) || {
@@ -135,6 +116,12 @@ check_deb() {
   field=$(dpkg-deb -f "${deb}" Architecture)
   [[ ${field} == "${arch}" ]] && pass "${arch}: Architecture: ${field}" ||
     fail "${arch}: Architecture is '${field}'"
+
+  # "Name <user@host>", and not the placeholder of an unconfigured tree.
+  local maintainer_re='^[^<>]+ <[^<>@ ]+@[^<>@ ]+>$'
+  field=$(dpkg-deb -f "${deb}" Maintainer)
+  [[ ${field} =~ ${maintainer_re} && ${field} != *@localhost\> ]] &&
+    pass "${arch}: Maintainer: ${field}" || fail "${arch}: Maintainer is '${field}'"
 
   contents=$(dpkg-deb --contents "${deb}") || return 1
   local want
@@ -458,8 +445,8 @@ main() {
   if [[ ${#arches[@]} -eq 0 ]]; then
     arches=(amd64)
     if [[ ${FIELDSYNC_SKIP_CROSS:-0} != 1 ]]; then
-      arches+=(arm64)
-      [[ ${FIELDSYNC_PACKAGE_ALL:-0} != 1 ]] || arches+=(armhf)
+      # shellcheck disable=SC2206 # a space-separated list of architecture names
+      arches+=(${FIELDSYNC_CROSS_ARCHES:-arm64 armhf})
     fi
   fi
   local deps_args=() arch

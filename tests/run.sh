@@ -1,14 +1,18 @@
 #!/usr/bin/env bash
 # The one test command: installs what is missing, builds with warnings as errors, starts a
-# throwaway PostgreSQL and mosquitto, runs every test through CTest, then cross-builds for ARM and
-# runs the unit tests under qemu-user. Exits non-zero on any failure. Works from any directory.
+# throwaway PostgreSQL and mosquitto, runs every test through CTest, cross-builds for arm64 and armhf
+# and runs the unit tests under qemu-user, then builds the Debian packages for amd64, arm64 and
+# armhf and checks them (tests/package.sh). The cross stage compiles in build/pkg-<arch> with the
+# packages' release flags, so the package stage packs those trees instead of compiling ARM twice.
+# Exits non-zero on any failure. Works from any directory.
 #
 # Environment:
-#   FIELDSYNC_SKIP_CROSS=1      skip the cross stage
-#   FIELDSYNC_CROSS_ARCHES      architectures for the cross stage (default: "arm64"; add armhf:
-#                               FIELDSYNC_CROSS_ARCHES="arm64 armhf")
+#   FIELDSYNC_SKIP_CROSS=1      skip the cross stage, and build only the amd64 package
+#   FIELDSYNC_CROSS_ARCHES      ARM architectures of the cross and package stages (default:
+#                               "arm64 armhf")
 #   FIELDSYNC_SKIP_FUZZ=1       skip the fuzz stage (clang libFuzzer harnesses, about 2 minutes)
 #   FIELDSYNC_SKIP_PACKAGE=1    skip the package stage (tests/package.sh: .debs built and checked)
+#   FIELDSYNC_SKIP_INSTALL=1    package stage without the install test of the amd64 .deb
 #   FIELDSYNC_SANITIZE=1        also build and run the unit tests with GCC ASan+UBSan
 #   FIELDSYNC_WERROR=OFF        let warnings through, to see the tests of a tree that has some
 #   FIELDSYNC_JOBS=N            parallel build and test jobs (default: nproc)
@@ -96,7 +100,7 @@ sanitize() {
 cross() {
   local arch rc=0
   local start line
-  for arch in ${FIELDSYNC_CROSS_ARCHES:-arm64}; do
+  for arch in ${FIELDSYNC_CROSS_ARCHES:-arm64 armhf}; do
     start=$(date +%s)
     "${SOURCE_DIR}/tests/cross.sh" "${arch}" 2>&1 | tee "${LOG_DIR}/cross-${arch}.log"
     [[ ${PIPESTATUS[0]} -eq 0 ]] || rc=1
