@@ -2,8 +2,9 @@
 # The fieldsync demo: a simulated Arduino greenhouse controller on a pseudo-terminal, an MQTT
 # energy meter, a local mosquitto broker and a throwaway PostgreSQL, with `fieldsync run` moving
 # the readings from the serial line and the broker through its SQLite store into the remote
-# tables. Prints what lands remotely as it goes; Ctrl-C (or --duration) stops everything it
-# started.
+# tables. Prints what lands remotely as it goes, with the agent's resident memory (VmRSS); Ctrl-C
+# (or --duration) stops everything it started. A --duration over a minute ends with the agent's
+# steady-state VmRSS (samples after the first minute).
 #
 #   deploy/demo.sh [--duration SECONDS] [--interval-ms N]
 #
@@ -112,7 +113,8 @@ say "creating the remote schema"
 
 say "fieldsync run (log: ${work}/fieldsync.log)"
 "${FIELDSYNC}" --config "${work}/fieldsync.toml" run 2>"${work}/fieldsync.log" &
-pids+=($!)
+agent_pid=$!
+pids+=("${agent_pid}")
 "${SIM}" --port "${work}/ttySim" --interval-ms "${interval_ms}" --garbage-every 40 \
   --reset-every 500 &
 pids+=($!)
@@ -127,6 +129,10 @@ pids+=($!)
 ) &
 pids+=($!)
 
+# agent_rss_kb: the agent's resident set (VmRSS) in kB, empty once it has exited.
+agent_rss_kb() { awk '$1 == "VmRSS:" { print $2 }' "/proc/${agent_pid}/status" 2>/dev/null || true; }
+steady_rss=()
+
 psql_q() { psql "${FIELDSYNC_TEST_PGURL}" -X -q -v ON_ERROR_STOP=1 -P footer=off "$@"; }
 started=$(date +%s)
 say "data flowing (Ctrl-C to stop)"
@@ -137,8 +143,17 @@ while :; do
   psql_q -c "SELECT device, count(*) AS readings, count(*) FILTER (WHERE received_at > now() - interval '1 minute') AS last_minute, max(ts) AS newest FROM fieldsync.readings GROUP BY device ORDER BY device" || true
   psql_q -c "SELECT device, metric, bucket, n, round(avg::numeric, 2) AS avg, round(min::numeric, 2) AS min, round(max::numeric, 2) AS max, round(delta::numeric, 2) AS delta, round(optimal_pct::numeric, 1) AS optimal_pct, round(critical_pct::numeric, 1) AS critical_pct FROM fieldsync.hourly WHERE bucket = (SELECT max(bucket) FROM fieldsync.hourly) ORDER BY device, metric" || true
   "${FIELDSYNC}" --config "${work}/fieldsync.toml" status | head -n 20 || true
+  rss=$(agent_rss_kb)
+  echo "agent VmRSS: ${rss:-gone} kB"
+  # The first minute holds start-up (schema, first uploads, catching up): the steady state is after.
+  if [[ -n ${rss} && $(($(date +%s) - started)) -gt 60 ]]; then steady_rss+=("${rss}"); fi
   if [[ ${duration} -gt 0 && $(($(date +%s) - started)) -ge ${duration} ]]; then
     say "--duration reached"
     break
   fi
 done
+if [[ ${#steady_rss[@]} -gt 0 ]]; then
+  printf '%s\n' "${steady_rss[@]}" | sort -n | awk '{ v[NR] = $1 }
+    END { printf "agent steady-state VmRSS after the first minute: %d samples, " \
+      "min %d kB, median %d kB, max %d kB\n", NR, v[1], v[int((NR + 1) / 2)], v[NR] }'
+fi

@@ -12,8 +12,8 @@
 #      same directory and flags) is only brought up to date, so after the cross stage an ARM
 #      package costs a cpack run, not a second compile;
 #   2. the .deb checked with dpkg-deb: Architecture, a well-formed Maintainer, Depends covering
-#      every library the binary needs, the files (binary, unit, example config as a conffile), executable maintainer
-#      scripts, a stripped binary;
+#      every library the binary needs, the files (binary, unit, example config as a conffile),
+#      executable maintainer scripts, a stripped binary;
 #   3. the packaged binary run for `--version` and `config check` against the packaged example
 #      config (under qemu-user for arm64 and armhf);
 #   4. on the host's own architecture, as root: install with apt-get, check the command, the user,

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The one test command: installs what is missing, builds with warnings as errors, starts a
-# throwaway PostgreSQL and mosquitto, runs every test through CTest, cross-builds for arm64 and armhf
-# and runs the unit tests under qemu-user, then builds the Debian packages for amd64, arm64 and
-# armhf and checks them (tests/package.sh). The cross stage compiles in build/pkg-<arch> with the
+# throwaway PostgreSQL and mosquitto, runs every test through CTest, cross-builds for arm64 and
+# armhf and runs the unit tests under qemu-user, then builds the Debian packages for amd64, arm64
+# and armhf and checks them (tests/package.sh). The cross stage compiles in build/pkg-<arch> with the
 # packages' release flags, so the package stage packs those trees instead of compiling ARM twice.
 # Exits non-zero on any failure. Works from any directory.
 #
