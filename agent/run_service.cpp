@@ -112,6 +112,8 @@ class Service {
          BucketMaintenanceHandlers(config_, local.store(), local.aggregates(), clock)) {
       commands_.Register(name, std::move(handler));
     }
+    // `sync`: a cycle of the sync loop at once, answered with its counts (run_sync.hpp).
+    commands_.Register("sync", sync_->RunRequestHandler());
   }
 
   ~Service() {

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <boost/asio/post.hpp>
 #include <chrono>
+#include <iterator>
 #include <random>
 
 #include "store/profile_cache.hpp"
@@ -66,12 +67,15 @@ RunSync::RunSync(boost::asio::io_context& io, core::Clock& clock, LocalStore& lo
                  LastSyncListener on_last_sync)
     : io_(io), clock_(clock), local_(local), on_last_sync_(std::move(on_last_sync)) {}
 
+// Requests still waiting are dropped unanswered: at destruction the event loop that would carry
+// the answers is gone or about to be (Stop answers them while it still runs).
 RunSync::~RunSync() { StopWorker(); }
 
 core::Status RunSync::Apply(const Config& config) {
   auto settings = std::make_shared<Settings>();
   settings->config = config;
   settings->generation = ++applied_generation_;
+  applied_ = settings;
   // The aggregation takes the new config at once, with the last fetched profiles if any.
   std::map<std::string, core::ConditionProfile> cached;
   if (!config.aggregate.profiles_query.empty()) {
@@ -82,6 +86,7 @@ core::Status RunSync::Apply(const Config& config) {
   if (config.sync.url.empty()) {
     if (running()) spdlog::info("sync: no remote configured, the sync loop stops");
     StopWorker();
+    FailWaiting(core::MakeError(core::Errc::kInvalidArgument, kNoRemoteMessage));
     return core::Ok();
   }
   wake_threshold_.store(std::max<std::int64_t>(1, config.sync.batch_size));
@@ -101,7 +106,69 @@ core::Status RunSync::Apply(const Config& config) {
   return core::Ok();
 }
 
-void RunSync::Stop() { StopWorker(); }
+void RunSync::Stop() {
+  StopWorker();
+  FailWaiting(core::MakeError(core::Errc::kUnavailable, "the agent stopped before the sync ended"));
+}
+
+RunCommandHandler RunSync::RunRequestHandler() {
+  return [this](const nlohmann::json& args, RunCommandDone done) {
+    HandleRunRequest(args, std::move(done));
+  };
+}
+
+void RunSync::HandleRunRequest(const nlohmann::json& args, RunCommandDone done) {
+  auto request = SyncRequestFromJson(args);
+  if (!request) return done(request.error());
+  if (!applied_ || applied_->config.sync.url.empty()) {
+    return done(core::MakeError(core::Errc::kInvalidArgument, kNoRemoteMessage));
+  }
+  if (!running()) {
+    return done(core::MakeError(core::Errc::kUnavailable, "the sync loop is not running"));
+  }
+  const Config& config = applied_->config;
+  auto stats = local_.store().Stats();
+  if (!stats) return done(stats.error().Wrap("cannot count the pending readings"));
+  auto buckets = local_.aggregates().PendingCount();
+  if (!buckets) return done(buckets.error().Wrap("cannot count the changed buckets"));
+  SyncPreview preview;
+  preview.pending_buckets = *buckets;
+  preview.pending_readings = stats->pending_readings;
+  preview.batch_size = std::max<std::int64_t>(1, config.sync.batch_size);
+  preview.schema = config.sync.schema;
+  preview.gateway = config.gateway;
+  if (request->dry_run) return done(SyncPreviewToJson(preview));
+
+  SyncWaiter waiter;
+  // The batches pending now, plus the cycle that finds the outbox empty after a full batch.
+  waiter.max_cycles = request->once ? 1 : preview.batches() + 1;
+  waiter.done = std::move(done);
+  std::lock_guard<std::mutex> lock(mutex_);
+  requested_.push_back(std::move(waiter));
+  changed_.notify_one();
+}
+
+void RunSync::FailWaiting(const core::Error& error) {
+  std::vector<SyncWaiter> waiting;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    waiting.swap(requested_);
+  }
+  for (SyncWaiter& waiter : waiting) waiter.done(error);
+}
+
+void RunSync::Answer(std::vector<SyncWaiter> finished) {
+  for (SyncWaiter& waiter : finished) {
+    boost::asio::post(io_, [done = std::move(waiter.done),
+                            result = SyncTotalsToJson(waiter.totals)] { done(result); });
+  }
+}
+
+void RunSync::Answer(std::vector<SyncWaiter> finished, const core::Error& error) {
+  for (SyncWaiter& waiter : finished) {
+    boost::asio::post(io_, [done = std::move(waiter.done), error] { done(error); });
+  }
+}
 
 void RunSync::StopWorker() {
   if (!worker_.joinable()) return;
@@ -145,6 +212,8 @@ void RunSync::Run(std::shared_ptr<const Settings> settings) {
   core::TimeUs profiles_due = 0;  // boot time of the next download
   bool rebuild = true;
   std::string last_profiles_query;
+  std::string open_error;               // why the store could not be opened for syncing
+  std::vector<SyncWaiter> in_progress;  // run requests whose cycles have started
 
   while (true) {
     {
@@ -172,6 +241,7 @@ void RunSync::Run(std::shared_ptr<const Settings> settings) {
       auto opened = LocalStore::Open(config, clock_);
       if (opened) {
         session.local = std::move(*opened);
+        open_error.clear();
         fetched = LoadCachedProfiles(session.local->store().database());
       } else {
         sync::CycleReport failed;
@@ -179,6 +249,7 @@ void RunSync::Run(std::shared_ptr<const Settings> settings) {
         failed.message = "cannot open the store for syncing: " + opened.error().message;
         schedule->Record(failed, clock_.BootTimeUs(), clock_.NowUs());
         spdlog::error("sync: {}", failed.message);
+        open_error = failed.message;
       }
     }
     const std::map<std::string, core::MetricSpec> specs =
@@ -203,8 +274,10 @@ void RunSync::Run(std::shared_ptr<const Settings> settings) {
                                                           session.buckets.get(), clock_);
     }
 
-    // Sleep until a cycle or a download is due, or the loop is told something.
+    // Sleep until a cycle or a download is due, a run request arrives, or the loop is told
+    // something. A run request needs no waiting, not even for a backoff: someone asked.
     const bool want_profiles = !config.aggregate.profiles_query.empty() && session.local;
+    bool requested = false;
     {
       std::unique_lock<std::mutex> lock(mutex_);
       while (!stop_ && !next_settings_) {
@@ -213,6 +286,8 @@ void RunSync::Run(std::shared_ptr<const Settings> settings) {
           wake_ = false;
           schedule->Wake(now);
         }
+        requested = !requested_.empty() || !in_progress.empty();
+        if (requested) break;
         core::TimeUs due = schedule->NextCycleAt();
         if (want_profiles) due = std::min(due, profiles_due);
         if (now >= due) break;
@@ -246,7 +321,29 @@ void RunSync::Run(std::shared_ptr<const Settings> settings) {
       }
       continue;
     }
-    if (!session.uploader || clock_.BootTimeUs() < schedule->NextCycleAt()) continue;
+    if (!session.uploader) {
+      if (requested) {
+        {
+          std::lock_guard<std::mutex> lock(mutex_);
+          std::move(requested_.begin(), requested_.end(), std::back_inserter(in_progress));
+          requested_.clear();
+        }
+        Answer(
+            std::move(in_progress),
+            core::MakeError(core::Errc::kIo,
+                            open_error.empty() ? "cannot open the store for syncing" : open_error));
+        in_progress.clear();
+      }
+      continue;
+    }
+    if (!requested && clock_.BootTimeUs() < schedule->NextCycleAt()) continue;
+    {
+      // Requests that arrive from now on wait for the next cycle: this one may have taken its
+      // batch already.
+      std::lock_guard<std::mutex> lock(mutex_);
+      std::move(requested_.begin(), requested_.end(), std::back_inserter(in_progress));
+      requested_.clear();
+    }
 
     committed_since_cycle_.store(0);
     const sync::CycleReport report = session.uploader->RunCycle();
@@ -260,6 +357,22 @@ void RunSync::Run(std::shared_ptr<const Settings> settings) {
     if (on_last_sync_) {
       boost::asio::post(io_, [this, last] { on_last_sync_(last); });
     }
+    std::vector<SyncWaiter> finished;
+    std::vector<SyncWaiter> continuing;
+    for (SyncWaiter& waiter : in_progress) {
+      waiter.totals.Add(report);
+      const bool done =
+          !waiter.totals.ok() || !report.more_pending || waiter.totals.cycles >= waiter.max_cycles;
+      (done ? finished : continuing).push_back(std::move(waiter));
+    }
+    in_progress = std::move(continuing);
+    Answer(std::move(finished));
+  }
+  // Requests not answered yet are answered by whoever stopped the loop (Stop, Apply).
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    requested_.insert(requested_.begin(), std::make_move_iterator(in_progress.begin()),
+                      std::make_move_iterator(in_progress.end()));
   }
   session.uploader.reset();
 }

@@ -1,6 +1,7 @@
 // `fieldsync sync [--once] [--dry-run]`: upload changed aggregates, then pending readings, until
 // nothing is pending (or one cycle with --once). Transient failures back off and retry a few
-// times; anything else stops with the reason.
+// times; anything else stops with the reason. While `fieldsync run` holds the store, the request
+// goes to the agent's control socket and its sync loop does the work; the output is the same.
 #include <chrono>
 #include <filesystem>
 #include <iostream>
@@ -10,6 +11,9 @@
 
 #include "agent/cli.hpp"
 #include "agent/command.hpp"
+#include "agent/control_client.hpp"
+#include "agent/control_protocol.hpp"
+#include "agent/run_sync_request.hpp"
 #include "core/clock.hpp"
 #include "store/aggregate_store.hpp"
 #include "store/state_lock.hpp"
@@ -24,14 +28,19 @@ namespace {
 // A command gives up after this many consecutive transient failures (the service never does).
 constexpr int kMaxConsecutiveRetries = 5;
 
-struct SyncFlags {
-  bool once = false;
-  bool dry_run = false;
-};
+// A forwarded sync without --once drains the whole backlog, which may take a while on a slow
+// link; each of its remote operations has its own deadline (op_timeout_s) in the agent.
+constexpr std::chrono::minutes kForwardTimeout{30};
 
 int Fail(const std::string& message, int code = kExitFailure) {
   std::cerr << "fieldsync: " << message << "\n";
   return code;
+}
+
+int PrintTotals(const SyncTotals& totals) {
+  std::cout << RenderSyncTotals(totals);
+  if (!totals.ok()) return Fail(totals.message);
+  return kExitOk;
 }
 
 int DryRun(const Config& config, store::Store& store, store::AggregateStore& aggregates) {
@@ -39,24 +48,56 @@ int DryRun(const Config& config, store::Store& store, store::AggregateStore& agg
   if (!stats) return Fail(stats.error().message);
   auto buckets = aggregates.PendingCount();
   if (!buckets) return Fail(buckets.error().message);
-  const std::int64_t batch = config.sync.batch_size > 0 ? config.sync.batch_size : 1;
-  std::cout << "would upload " << *buckets << " changed aggregate bucket(s), then "
-            << stats->pending_readings << " pending reading(s) in "
-            << (stats->pending_readings + batch - 1) / batch << " batch(es) of up to " << batch
-            << " to schema " << config.sync.schema << " as gateway " << config.gateway << "\n";
+  SyncPreview preview;
+  preview.pending_buckets = *buckets;
+  preview.pending_readings = stats->pending_readings;
+  preview.batch_size = config.sync.batch_size > 0 ? config.sync.batch_size : 1;
+  preview.schema = config.sync.schema;
+  preview.gateway = config.gateway;
+  std::cout << RenderSyncPreview(preview);
   return kExitOk;
 }
 
-int Sync(CommandContext& context, const SyncFlags& flags) {
+// The lock is held by another process, normally `fieldsync run`: its sync loop does the work.
+int ForwardToAgent(const Config& config, const SyncRequest& flags, const core::Error& busy) {
+  auto answer = CallAgent(ControlSocketPath(config.state_dir),
+                          ControlRequest{RunRequestLine{"sync", ToJson(flags)}}, kForwardTimeout);
+  if (!answer && answer.error().code == core::Errc::kUnavailable) {
+    return Fail("cannot sync: " + busy.message +
+                ", and no running agent answers on its control socket (" + answer.error().message +
+                "); stop that process or retry when it has ended");
+  }
+  if (!answer && answer.error().code == core::Errc::kUnsupported) {
+    return Fail(
+        "cannot sync: " + busy.message +
+        " (the running agent), which does not carry out sync requests: " + answer.error().message);
+  }
+  if (!answer) {
+    return Fail("sync (by the running agent): " + answer.error().message,
+                answer.error().code == core::Errc::kInvalidArgument ? kExitUsage : kExitFailure);
+  }
+  if (flags.dry_run) {
+    auto preview = SyncPreviewFromJson(*answer);
+    if (!preview) return Fail(preview.error().message);
+    std::cout << RenderSyncPreview(*preview);
+    return kExitOk;
+  }
+  auto totals = SyncTotalsFromJson(*answer);
+  if (!totals) return Fail(totals.error().message);
+  return PrintTotals(*totals);
+}
+
+int Sync(CommandContext& context, const SyncRequest& flags) {
   auto config = context.LoadConfig();
   if (!config) return Fail(config.error().message, kExitUsage);
-  if (config->sync.url.empty()) {
-    return Fail("no remote configured: set [sync] url, url_file or FIELDSYNC_PG_URL", kExitUsage);
-  }
+  if (config->sync.url.empty()) return Fail(kNoRemoteMessage, kExitUsage);
   std::error_code ec;
   std::filesystem::create_directories(config->state_dir, ec);
   if (ec) return Fail("cannot create state_dir " + config->state_dir + ": " + ec.message());
   auto lock = store::StateLock::Acquire(config->state_dir);
+  if (!lock && lock.error().code == core::Errc::kBusy) {
+    return ForwardToAgent(*config, flags, lock.error());
+  }
   if (!lock) return Fail("cannot sync: " + lock.error().message);
   core::SystemClock clock;
   auto store = store::Store::Open(config->state_dir, config->store, clock);
@@ -82,30 +123,18 @@ int Sync(CommandContext& context, const SyncFlags& flags) {
   sync::Backoff backoff(1000, config->sync.max_backoff_s,
                         sync::SeededUniform(std::random_device{}()));
 
-  sync::CycleReport total;
+  SyncTotals total;
   while (true) {
     const sync::CycleReport r = uploader.RunCycle();
-    total.inserted += r.inserted;
-    total.skipped += r.skipped;
-    total.quarantined += r.quarantined;
-    total.hourly += r.hourly;
-    total.daily += r.daily;
+    total.Add(r);
     if (r.batch_rows > 0 || r.hourly > 0 || r.daily > 0) {
       std::cerr << "fieldsync: batch of " << r.batch_rows << ": inserted " << r.inserted
                 << ", skipped " << r.skipped << ", quarantined " << r.quarantined << "; buckets "
                 << r.hourly << " hourly, " << r.daily << " daily\n";
     }
-    if (r.outcome == sync::UploadOutcome::kError) {
-      total.outcome = r.outcome;
-      total.message = r.message;
-      break;
-    }
+    if (r.outcome == sync::UploadOutcome::kError) break;
     if (r.outcome == sync::UploadOutcome::kRetry) {
-      if (flags.once || backoff.failures() >= kMaxConsecutiveRetries) {
-        total.outcome = r.outcome;
-        total.message = r.message;
-        break;
-      }
+      if (flags.once || backoff.failures() >= kMaxConsecutiveRetries) break;
       const std::int64_t delay_ms = backoff.NextDelayMs();
       std::cerr << "fieldsync: " << r.message << "; retrying in " << delay_ms << " ms\n";
       std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
@@ -114,17 +143,13 @@ int Sync(CommandContext& context, const SyncFlags& flags) {
     backoff.Reset();
     if (flags.once || !r.more_pending) break;
   }
-  std::cout << "inserted " << total.inserted << ", skipped " << total.skipped << ", quarantined "
-            << total.quarantined << ", hourly buckets " << total.hourly << ", daily buckets "
-            << total.daily << "\n";
-  if (total.outcome != sync::UploadOutcome::kOk) return Fail(total.message);
-  return kExitOk;
+  return PrintTotals(total);
 }
 
 }  // namespace
 
 void RegisterSyncCommand(CLI::App& app, CommandContext& context) {
-  auto flags = std::make_shared<SyncFlags>();
+  auto flags = std::make_shared<SyncRequest>();
   auto* sync = app.add_subcommand("sync", "upload changed aggregates, then pending readings");
   sync->add_flag("--once", flags->once, "a single cycle: aggregates and at most one batch");
   sync->add_flag("--dry-run", flags->dry_run, "say what would be uploaded, send nothing");

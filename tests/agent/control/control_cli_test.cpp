@@ -281,11 +281,12 @@ TEST(ControlSocket, GarbageGetsAnErrorAndTheAgentCarriesOn) {
   }
   {
     RawClient run(socket_path);
-    // `sync` has no run-request handler yet (the sync loop runs on its own schedule).
+    // A run request this agent cannot carry out (no [sync] url): answered with the reason.
     run.Send("{\"request\":\"run\",\"command\":\"sync\"}\n");
     json response = ParseJson(run.ReadAll());
     CHECK_FALSE(response["ok"].get<bool>());
-    STRCMP_EQUAL("sync is not available in this agent",
+    STRCMP_EQUAL("invalid_argument", response["error"]["code"].get<std::string>().c_str());
+    STRCMP_EQUAL("no remote configured: set [sync] url, url_file or FIELDSYNC_PG_URL",
                  response["error"]["message"].get<std::string>().c_str());
   }
   { RawClient hang_up(socket_path); }  // connects and leaves without a word

@@ -106,10 +106,10 @@ TEST(RunHttp, IngestStatusMetricsAndRunAnswerFromTheRunningAgent) {
                (name + ("\n" + metrics.body)).c_str());
   }
 
-  // No [sync] url: nothing in this agent offers a sync, and it says so.
+  // No [sync] url: the agent cannot sync, and says what is missing.
   auto run = client.Send("POST", "/api/run", R"({"command":"sync"})", kKey);
-  LONGS_EQUAL_TEXT(503, run.status, run.body.c_str());
-  CHECK_TEXT(run.body.find("not available") != std::string::npos, run.body.c_str());
+  LONGS_EQUAL_TEXT(400, run.status, run.body.c_str());
+  CHECK_TEXT(run.body.find("no remote configured") != std::string::npos, run.body.c_str());
   LONGS_EQUAL(401, client.Send("POST", "/api/run", R"({"command":"sync"})").status);
 
   agent.Signal(SIGTERM);
