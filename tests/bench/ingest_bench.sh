@@ -5,6 +5,7 @@
 #
 # Usage: tests/bench/ingest_bench.sh [FRAMES]      (default 150000 frames = 1,050,000 readings)
 # Env:   FIELDSYNC_BIN  the fieldsync binary (default: build/release/agent/fieldsync)
+# Output: ROW|...| lines (tests/bench/run.sh collects them): rate, peak RSS, bytes written.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 frames=${1:-150000}
@@ -45,4 +46,11 @@ print(f"fieldsync ingest          {fr:12,.0f} readings/s  ({fs:.2f} s, peak RSS 
 print(f"sqlite3 .import baseline  {sr:12,.0f} readings/s  ({ss:.2f} s, peak RSS {srss/1024:.1f} MiB, "
       f"{sb*512/n:.0f} B written/reading)")
 print(f"ratio ingest/baseline     {fr/sr:.2f}")
+what = f"{n:,} readings in JSON frames of 7"
+print(f"ROW|ingest rate, fieldsync ingest ({what})|{fr:,.0f} readings/s|"
+      f"sqlite3 .import of the same rows: {sr:,.0f} readings/s|{fr / sr:.2f}")
+print(f"ROW|peak RSS of fieldsync ingest ({what})|{frss / 1024:.1f} MiB|"
+      f"sqlite3 .import: {srss / 1024:.1f} MiB|{frss / srss:.2f}")
+print(f"ROW|bytes written per reading by fieldsync ingest (insert only, 5,000 frames per commit)|"
+      f"{fb * 512 / n:.0f} B|sqlite3 .import: {sb * 512 / n:.0f} B|{fb / max(sb, 1):.2f}")
 PY

@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
 # MQTT ingest benchmark: readings/s end to end, from mosquitto_pub through the broker and
-# `fieldsync run` into the local store, once with ack = "durable" and once with ack = "received".
-# For each mode a fresh agent is started and connected, then N QoS 1 messages (one reading each,
-# with ts) are published from a file with `mosquitto_pub -l`; the clock runs from the first publish
-# until GET /status counts N pending readings. Rates for the offline backlog (messages queued
-# while the agent was stopped, drained at start) are printed too.
+# `fieldsync run` into the local store, once with ack = "durable" and once with ack = "received",
+# next to the sqlite3 command-line tool importing the same rows into a plain table (same run).
+# For each mode a fresh agent is started and connected, then N QoS 1 messages (one JSON frame of
+# 7 readings each, tests/bench/gen_frames.py) are published from a file with `mosquitto_pub -l`;
+# the clock runs from the first publish until GET /status counts all their readings pending.
+# Rates for the offline backlog (messages queued while the agent was stopped, drained at start)
+# are measured too.
 #
-# Usage: tests/bench/mqtt_ingest_bench.sh [N]     (default 5,000 messages)
+# Usage: tests/bench/mqtt_ingest_bench.sh [N]     (default 5,000 messages = 35,000 readings)
 # Env:   FIELDSYNC_TEST_MQTT_URL  tcp://host:port of a broker with max_queued_messages >= N
 #                                 (tests/support/services.sh); without it one is started
 #        FIELDSYNC_BIN            the fieldsync binary (default: build/release/agent/fieldsync)
+# Output: ROW|...| lines (tests/bench/run.sh collects them), one per mode and case.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 n=${1:-5000}
@@ -32,10 +35,8 @@ hostport=${FIELDSYNC_TEST_MQTT_URL#*://}
 host=${hostport%:*}
 port=${hostport##*:}
 
-base_ms=1735689600000
-for ((i = 0; i < n; i++)); do
-  printf '{"ts":%d,"v":%d}\n' $((base_ms + i)) "$i"
-done >"$work/messages"
+python3 tests/bench/gen_frames.py "$n" "$work/messages" "$work/rows.csv" >/dev/null
+readings=$(wc -l <"$work/rows.csv")
 
 now() { date +%s.%N; }
 pending() {
@@ -44,8 +45,8 @@ pending() {
 connected() {
   curl -s "http://127.0.0.1:$1/status" | grep -q '"connected":true,[^}]*"name":"bench"\|"name":"bench"[^}]*"connected":true'
 }
-wait_pending() {  # port count: waits (up to 300 s) until count readings are pending
-  local deadline=$((SECONDS + 300))
+wait_pending() {  # port count: waits (up to 600 s) until count readings are pending
+  local deadline=$((SECONDS + 600))
   while (($(pending "$1" || echo 0) < $2)); do
     ((SECONDS < deadline)) || { echo "timed out; log:" >&2; tail -n 20 "$work/agent.log" >&2; exit 1; }
     sleep 0.05
@@ -64,7 +65,7 @@ listen = "127.0.0.1:$http_port"
 name = "bench"
 url = "$FIELDSYNC_TEST_MQTT_URL"
 client_id = "fieldsync-bench-$2-$$"
-topics = ["bench-$$/{device}"]
+topics = ["bench-$$/+"]
 qos = 1
 ack = "$1"
 EOF
@@ -82,27 +83,38 @@ stop_agent() {
   agent_pid=""
 }
 
-echo "MQTT ingest, $n QoS 1 messages of one reading each, $(nproc) CPUs"
+# The baseline: the same rows into a plain table by the sqlite3 CLI.
+t0=$(now)
+sqlite3 "$work/plain.db" "CREATE TABLE readings(device TEXT, metric TEXT, ts INTEGER, value REAL);" \
+  ".mode csv" ".import $work/rows.csv readings"
+t1=$(now)
+baseline=$(echo "$readings / ($t1 - $t0)" | bc -l)
+
+echo "MQTT ingest, $n QoS 1 messages of one 7-reading frame each, $(nproc) CPUs"
 for mode in durable received; do
   # Live: the agent is connected while the messages are published.
   start_agent "$mode" "$work/state-live-$mode"
   t0=$(now)
-  mosquitto_pub -h "$host" -p "$port" -q 1 -t "bench-$$/uno" -l <"$work/messages"
-  wait_pending "$http_port" "$n"
+  mosquitto_pub -h "$host" -p "$port" -q 1 -t "bench-$$/frames" -l <"$work/messages"
+  wait_pending "$http_port" "$readings"
   t1=$(now)
   stop_agent
-  live=$(echo "$n / ($t1 - $t0)" | bc -l)
+  live=$(echo "$readings / ($t1 - $t0)" | bc -l)
 
   # Backlog: published while the agent is stopped, drained when it starts.
   start_agent "$mode" "$work/state-backlog-$mode"
   stop_agent
-  mosquitto_pub -h "$host" -p "$port" -q 1 -t "bench-$$/uno" -l <"$work/messages"
+  mosquitto_pub -h "$host" -p "$port" -q 1 -t "bench-$$/frames" -l <"$work/messages"
   t0=$(now)
   start_agent "$mode" "$work/state-backlog-$mode"
-  wait_pending "$http_port" "$n"
+  wait_pending "$http_port" "$readings"
   t1=$(now)
   stop_agent
-  backlog=$(echo "$n / ($t1 - $t0)" | bc -l)
-  printf 'ack = %-9s live: %7.0f readings/s   backlog drain: %7.0f readings/s\n' \
-    "\"$mode\"" "$live" "$backlog"
+  backlog=$(echo "$readings / ($t1 - $t0)" | bc -l)
+  for case in live backlog; do
+    rate=${!case}
+    [ "$case" = live ] && what="published to the running agent" || what="queued while it was stopped"
+    printf 'ROW|MQTT ingest, ack = "%s", %s (%d frames, %d readings)|%.0f readings/s|sqlite3 .import of the same rows: %.0f readings/s|%.3f\n' \
+      "$mode" "$what" "$n" "$readings" "$rate" "$baseline" "$(echo "$rate / $baseline" | bc -l)"
+  done
 done

@@ -9,6 +9,7 @@
 #                              script creates three databases next to it and drops them after
 #        FIELDSYNC_BIN         the fieldsync binary (default: build/release/agent/fieldsync)
 #        PGBIN                 directory of pg_dump and psql (default: from PATH)
+# Output: ROW|...| lines (tests/bench/run.sh collects them): rate and peak RSS.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 rows=${1:-1000000}
@@ -85,6 +86,10 @@ print(f"fieldsync transfer:        {got_fs} rows in {fs:.2f} s = {got_fs / fs:,.
 print(f"pg_dump --data-only | psql: {got_dump} rows in {dump:.2f} s = {got_dump / dump:,.0f} rows/s")
 print(f"transfer peak RSS:         {rss_kib / 1024:.1f} MiB")
 print(f"ratio transfer / pg_dump:  {(got_fs / fs) / (got_dump / dump):.2f}")
+print(f"ROW|fieldsync transfer between two PostgreSQL databases ({n:,} readings)|"
+      f"{got_fs / fs:,.0f} rows/s|pg_dump --data-only into psql: {got_dump / dump:,.0f} rows/s|"
+      f"{(got_fs / fs) / (got_dump / dump):.2f}")
+print(f"ROW|peak RSS of fieldsync transfer ({n:,} readings)|{rss_kib / 1024:.1f} MiB|-|-")
 if got_fs != n or got_dump != n:
     sys.exit("row counts differ")
 PY
