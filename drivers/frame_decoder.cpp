@@ -10,6 +10,7 @@
 #include "drivers/kv_frame.hpp"
 #include "drivers/metric_payload.hpp"
 #include "drivers/nmea_checksum.hpp"
+#include "drivers/seq_peek.hpp"
 
 namespace fieldsync::drivers {
 namespace {
@@ -35,14 +36,18 @@ ParseResult ParseFormat(const FrameSpec& spec, std::string_view text, const Topi
 
 }  // namespace
 
+bool ResendCanCure(RejectReason reason) {
+  return reason == RejectReason::kChecksum || reason == RejectReason::kStoreFull;
+}
+
 FrameDecoder::FrameDecoder(FrameSpec spec, const std::map<std::string, core::MetricSpec>& metrics,
                            core::Clock& clock, bool trust_unsynced)
     : spec_(std::move(spec)), metrics_(metrics), clock_(clock), trust_unsynced_(trust_unsynced) {}
 
 DecodeResult FrameDecoder::Decode(std::string_view frame, const TopicCapture& topic) {
-  auto rejected = [frame](FrameRejection r) {
+  auto rejected = [frame](FrameRejection r, std::optional<std::uint32_t> seq = std::nullopt) {
     r.excerpt = CutForLog(frame);
-    return DecodeResult{std::nullopt, std::move(r)};
+    return DecodeResult{std::nullopt, std::move(r), seq};
   };
 
   std::string_view body = frame;
@@ -54,12 +59,18 @@ DecodeResult FrameDecoder::Decode(std::string_view frame, const TopicCapture& to
 
   ParseResult parsed = ParseFormat(spec_, body, topic);
   if (!parsed.frame) {
+    // A {metric} payload carries no seq; a line format may still show it.
+    std::optional<std::uint32_t> seq;
+    if (!topic.metric) seq = PeekSeq(spec_, body);
     return rejected(parsed.rejection ? std::move(*parsed.rejection)
-                                     : Reject(RejectReason::kParse, "unparsable frame"));
+                                     : Reject(RejectReason::kParse, "unparsable frame"),
+                    seq);
   }
 
   DecodedFrame out;
-  if (auto rejection = Validate(*parsed.frame, topic, out)) return rejected(std::move(*rejection));
+  if (auto rejection = Validate(*parsed.frame, topic, out)) {
+    return rejected(std::move(*rejection), parsed.frame->seq);
+  }
 
   core::TimeUs ts = 0;
   core::TsSource source = core::TsSource::kDevice;
@@ -78,7 +89,7 @@ DecodeResult FrameDecoder::Decode(std::string_view frame, const TopicCapture& to
     r.ts = ts;
     r.ts_source = source;
   }
-  return DecodeResult{std::move(out), std::nullopt};
+  return DecodeResult{std::move(out), std::nullopt, std::nullopt};
 }
 
 std::optional<FrameRejection> FrameDecoder::Validate(const RawFrame& raw, const TopicCapture& topic,

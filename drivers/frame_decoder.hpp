@@ -13,6 +13,9 @@
 //  6. a frame `ts` is on or after 2000-01-01 and, while the clock is synchronised, at most
 //     5 minutes ahead of clock.NowUs()                                      -> bad_ts
 //  7. at least one reading                                                  -> no_readings
+// A rejected frame's `seq` is reported (DecodeResult::rejected_seq) whenever it can be read: from
+// the parsed frame for rejections 3-7, by PeekSeq (seq_peek.hpp) when the parser refused it, never
+// for a checksum failure (the line is corrupt, its seq may be too).
 // Accepted frames without `ts` are stamped max(clock.NowUs(), previous stamp + 1 µs): stamps
 // never repeat even when the clock stands still or steps back. Rejected frames consume no stamp.
 // A stamp taken while the clock is not synchronised (and trust_unsynced is off) also carries its
@@ -43,6 +46,9 @@ struct DecodedFrame {
   std::string device;
   std::vector<core::Reading> readings;  // calibrated (scale/offset), validated, one ts for all
   std::optional<std::uint32_t> seq;
+  // Set by an input whose SeqTracker classified `seq` (serial): the store then records the seq
+  // with the frame, so that the window survives a restart (store/seq_window.hpp).
+  bool seq_tracked = false;
   std::int64_t fields_ignored = 0;
   // Set only with ts_source kAgentUnsynced: the CLOCK_BOOTTIME of the stamp (§10). The frame's
   // readings are then held by the store (store::IngestFrame::held_boot_us).
@@ -50,11 +56,17 @@ struct DecodedFrame {
 };
 
 struct DecodeResult {
-  std::optional<DecodedFrame> frame;        // set when accepted
-  std::optional<FrameRejection> rejection;  // set when rejected; excerpt = frame cut to 200 bytes
+  std::optional<DecodedFrame> frame;          // set when accepted
+  std::optional<FrameRejection> rejection;    // set when rejected; excerpt = frame cut to 200 bytes
+  std::optional<std::uint32_t> rejected_seq;  // a rejected frame's seq, when it could be read
 
   bool accepted() const { return frame.has_value(); }
 };
+
+// Whether sending the same frame again may get it accepted: a checksum failure (the line was
+// damaged on the wire) or a store that refuses new data (store_full). Every other rejection would
+// refuse the resend the same way, so a serial frame refused for it is acknowledged anyway (§2).
+bool ResendCanCure(core::RejectReason reason);
 
 class FrameDecoder {
  public:

@@ -16,9 +16,11 @@
 // Firmware counters start at 0 after a reset, so a 0 after anything else is a restart even when
 // 0 is still in the window: mistaking a resend of frame 0 for a restart admits one duplicate
 // frame, while the opposite would drop everything a board sends after it resets until its counter
-// passes the old one. The serial input should also call Forget(device) or ForgetAll() when it
-// (re)opens the port, since opening the port resets an Uno. The counter wrapping from
-// 4294967295 to 0 counts as a restart (nothing lost).
+// passes the old one. The serial input keeps its tracker across port reopens and primes it from
+// the store after a restart (replaying stored seqs through Observe rebuilds the same state), so a
+// board that did not reset and resends an unacknowledged frame still gets a duplicate; one that
+// did reset starts again at 0. The counter wrapping from 4294967295 to 0 counts as a restart
+// (nothing lost).
 //
 // Memory is bounded: kSeqWindow bits per device and at most max_devices devices (the one seen
 // longest ago is forgotten first). Not thread-safe.
@@ -34,6 +36,12 @@ namespace fieldsync::drivers {
 
 inline constexpr std::uint32_t kSeqWindow = 1024;
 inline constexpr std::uint32_t kMaxCountedGap = 1000;
+
+// One frame's seq as it was stored, for rebuilding a tracker after a restart.
+struct StoredSeq {
+  std::string device;
+  std::uint32_t seq = 0;
+};
 
 enum class SeqVerdict : unsigned char { kNew, kLate, kDuplicate, kRestart };
 

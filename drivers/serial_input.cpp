@@ -36,8 +36,7 @@ SerialInput::SerialInput(boost::asio::io_context& io, SerialSpec spec,
                          std::map<std::string, core::MetricSpec> metrics, core::Clock& clock,
                          bool trust_unsynced, FrameSink& sink,
                          std::shared_ptr<SerialPortOpener> opener, SerialBackoff backoff)
-    : io_(io),
-      spec_(std::move(spec)),
+    : spec_(std::move(spec)),
       metrics_(std::move(metrics)),
       sink_(sink),
       opener_(std::move(opener)),
@@ -49,6 +48,10 @@ SerialInput::SerialInput(boost::asio::io_context& io, SerialSpec spec,
       next_delay_(backoff.first) {}
 
 SerialInput::~SerialInput() = default;  // port_ closes its descriptor, if still open
+
+void SerialInput::PrimeSeqs(const std::vector<StoredSeq>& stored) {
+  for (const StoredSeq& s : stored) seq_.Observe(s.device, s.seq);
+}
 
 void SerialInput::Start() {
   stopped_ = false;
@@ -112,8 +115,7 @@ void SerialInput::TryOpen() {
   next_delay_ = backoff_.first;
   last_open_error_.clear();
   framer_.Reset();
-  seq_.ForgetAll();
-  in_flight_.clear();
+  // in_flight_ is kept: a resend of a frame still being committed is answered by its ACK.
   spdlog::info("input {}: opened {} at {} baud", spec_.name, spec_.port, spec_.baud);
   sink_.SetConnected(spec_.name, true);
   if (intake_) ReadMore();
@@ -177,9 +179,13 @@ void SerialInput::ClosePort() {
 void SerialInput::HandleLine(std::string_view line) {
   DecodeResult result = decoder_.Decode(line);
   if (!result.accepted()) {
-    // A frame rejected for a reason a resend cannot cure would be acknowledged here (§2), but
-    // the decoder does not report the seq of a rejected frame.
     sink_.Reject(spec_.name, *result.rejection);
+    // A frame that a resend would get refused the same way is acknowledged (§2): firmware that
+    // keeps unacknowledged frames would otherwise resend it for ever. A checksum failure is not:
+    // the resend may arrive intact.
+    if (spec_.ack && result.rejected_seq && !ResendCanCure(result.rejection->reason)) {
+      QueueAck(*result.rejected_seq);
+    }
     return;
   }
   DecodedFrame frame = std::move(*result.frame);
@@ -212,6 +218,7 @@ void SerialInput::HandleLine(std::string_view line) {
       break;
   }
   std::string device = frame.device;
+  frame.seq_tracked = true;
   in_flight_[device].insert(seq);
   sink_.Submit(spec_.name, std::move(frame), [weak, device, seq](const SubmitResult& done) {
     if (auto self = weak.lock()) self->OnFrameDone(device, seq, done);

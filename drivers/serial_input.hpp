@@ -9,14 +9,20 @@
 // Port loss: a read error or end of file (USB unplug: EIO, ENODEV, EOF), or a port that cannot
 // be opened, closes the port and retries after backoff.first, doubling up to backoff.max while
 // opening fails; once open again it resumes without restarting anything. Every path closes the
-// descriptor (opened O_CLOEXEC by the opener), so reconnecting leaks none. Each (re)open forgets
-// the seq counters and drops any partial line: opening the port resets an Uno.
+// descriptor (opened O_CLOEXEC by the opener), so reconnecting leaks none. Each (re)open drops
+// any partial line. The seq window is kept across reopens (and, through the store, across agent
+// restarts): firmware that survives the reopen resends its unacknowledged frames with their old
+// seq, and those must stay duplicates; a board that resets (an Uno when the port opens) starts
+// its counter at 0 again, which the tracker takes as a restart.
 //
 // ACK (spec.ack): once a frame carrying `seq` is durable (SubmitStatus::kDurable), "ACK <seq>\n"
-// is written back, and again for a resend of a durable frame. Nothing is acknowledged for a
-// frame the store refused (store_full) or failed to commit; its seq is forgotten so that the
-// resend is stored. Writes are queued and written one at a time; they are dropped when the port
-// is lost (the firmware resends, the store keeps one reading per device ts).
+// is written back, and again for a resend of a durable frame. A frame the decoder rejects for a
+// reason a resend cannot cure (ResendCanCure: everything but checksum) is acknowledged at once
+// when its seq could be read, so that the firmware stops resending it. Nothing is acknowledged
+// for a checksum failure, nor for a frame the store refused (store_full) or failed to commit;
+// then its seq is forgotten so that the resend is stored. Writes are queued and written one at a
+// time; they are dropped when the port is lost (the firmware resends, the store keeps one reading
+// per device ts).
 //
 // Lifetime and threads: created with Create() as a shared_ptr; every callback (asio handlers,
 // the sink's `done`) holds a weak or shared reference, so destroying the owner's pointer after
@@ -33,6 +39,7 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "core/clock.hpp"
 #include "core/expected.hpp"
@@ -71,6 +78,10 @@ class SerialInput : public std::enable_shared_from_this<SerialInput> {
   SerialInput(const SerialInput&) = delete;
   SerialInput& operator=(const SerialInput&) = delete;
 
+  // Rebuilds the seq window from the seqs stored before (oldest first, as the store kept them:
+  // store/seq_window.hpp), so that a frame resent across an agent restart is not stored twice.
+  // Call before Start.
+  void PrimeSeqs(const std::vector<StoredSeq>& stored);
   // Opens the port (or schedules the retry) and starts reading.
   void Start();
   // Stops reading; the port stays open so that ACKs of frames still in flight can be written.
@@ -101,7 +112,6 @@ class SerialInput : public std::enable_shared_from_this<SerialInput> {
   void QueueAck(std::uint32_t seq);
   void WriteNextAck();
 
-  boost::asio::io_context& io_;
   SerialSpec spec_;
   std::map<std::string, core::MetricSpec> metrics_;  // before decoder_: it holds a reference
   FrameSink& sink_;

@@ -245,3 +245,54 @@ TEST(FrameDecoder, RejectionTextIsCutTo200Bytes) {
   DecodeResult r2 = decoder.Decode(utf8);
   LONGS_EQUAL(199, r2.rejection->excerpt.size());
 }
+
+TEST(FrameDecoder, ARejectedFrameReportsItsSeqWhenItCanBeRead) {
+  auto seq_of = [](FrameDecoder& d, const std::string& frame) {
+    DecodeResult r = d.Decode(frame);
+    CHECK_FALSE(r.accepted());
+    return r.rejected_seq;
+  };
+  FrameDecoder json(JsonSpec("uno"), metrics, clock, false);
+  // Refused after parsing: no readings, a bad name, a bad ts, a non-finite value.
+  LONGS_EQUAL(4, seq_of(json, R"({"seq":4,"unit":"C"})").value_or(0));
+  LONGS_EQUAL(5, seq_of(json, R"({"seq":5,"bad name":1})").value_or(0));
+  LONGS_EQUAL(6, seq_of(json, R"({"seq":6,"ts":100,"t":1})").value_or(0));
+  // Refused by the parser: a duplicate key, a seq given before or after the fault.
+  LONGS_EQUAL(7, seq_of(json, R"({"t":1,"t":2,"seq":7})").value_or(0));
+  LONGS_EQUAL(8, seq_of(json, R"({"seq":8,"dc":{"v":1,"v":2}})").value_or(0));
+  // Unreadable: broken JSON, a seq that is not a uint32, two seq keys.
+  CHECK_FALSE(seq_of(json, R"({"seq":9,"t":)").has_value());
+  CHECK_FALSE(seq_of(json, R"({"seq":-1,"t":1,"t":2})").has_value());
+  CHECK_FALSE(seq_of(json, R"({"seq":1,"seq":2,"t":1})").has_value());
+
+  FrameDecoder kv(KvSpec(), metrics, clock, false);
+  LONGS_EQUAL(11, seq_of(kv, "seq=11,t=abc").value_or(0));
+  LONGS_EQUAL(12, seq_of(kv, "t=abc seq: 12").value_or(0));
+  CHECK_FALSE(seq_of(kv, "seq=x,t=abc").has_value());
+  CHECK_FALSE(seq_of(kv, "seq=1,seq=2,t=1").has_value());
+
+  FrameSpec csv_spec;
+  csv_spec.format = FrameFormat::kCsv;
+  csv_spec.fields = {"seq", "t"};
+  csv_spec.device = "uno";
+  FrameDecoder csv(csv_spec, metrics, clock, false);
+  LONGS_EQUAL(13, seq_of(csv, "13,abc").value_or(0));
+  CHECK_FALSE(seq_of(csv, "13,1,2").has_value());  // wrong cell count: cells cannot be placed
+
+  // A line whose checksum fails is damaged: its seq is not trusted.
+  FrameSpec nmea = KvSpec();
+  nmea.checksum = Checksum::kNmea;
+  FrameDecoder checked(nmea, metrics, clock, false);
+  CHECK_FALSE(seq_of(checked, "seq=3,t=1*00").has_value());
+}
+
+TEST(FrameDecoder, OnlyChecksumAndStoreFullAreCuredByAResend) {
+  CHECK(ResendCanCure(RejectReason::kChecksum));
+  CHECK(ResendCanCure(RejectReason::kStoreFull));
+  CHECK_FALSE(ResendCanCure(RejectReason::kParse));
+  CHECK_FALSE(ResendCanCure(RejectReason::kBadTs));
+  CHECK_FALSE(ResendCanCure(RejectReason::kBadName));
+  CHECK_FALSE(ResendCanCure(RejectReason::kBadValue));
+  CHECK_FALSE(ResendCanCure(RejectReason::kNoReadings));
+  CHECK_FALSE(ResendCanCure(RejectReason::kTooLong));
+}

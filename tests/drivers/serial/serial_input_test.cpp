@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "drivers/nmea_checksum.hpp"
 #include "tests/drivers/serial/lazy_globals.hpp"
 #include "tests/drivers/serial/pty_pair.hpp"
 #include "tests/support/temp_dir.hpp"
@@ -215,6 +216,78 @@ TEST(SerialInput, AFrameTheStoreRefusesIsNotAcknowledgedAndItsResendIsStored) {
   });
   STRCMP_EQUAL("ACK 1\n", acks.c_str());
   LONGS_EQUAL(0, sink.duplicates);
+  input->Stop();
+}
+
+TEST(SerialInput, ARejectedFrameIsAcknowledgedUnlessAResendCouldCureIt) {
+  testing::PtyPair pty(dir.File("ttyACM0"));
+  RecordingSink sink(io);
+  auto spec = Spec(/*ack=*/true);
+  spec.frame.format = drivers::FrameFormat::kKv;
+  spec.frame.checksum = drivers::Checksum::kNmea;
+  auto input = Make(sink, spec);
+  input->Start();
+  CHECK(RunUntil(io, [&] { return sink.connected; }));
+  // seq 3: a non-numeric value, refused however often it is sent: acknowledged.
+  // seq 4: a damaged checksum, which the resend may cure: not acknowledged.
+  // seq 5: a good frame.
+  auto line = [](const std::string& body) { return drivers::AppendNmeaChecksum(body) + "\n"; };
+  pty.Write(line("seq=3,t=abc") + "seq=4,t=1*00\n" + line("seq=5,t=2"));
+  std::string acks;
+  CHECK(RunUntil(io, [&] {
+    acks += pty.ReadNow();
+    return sink.frames.size() == 1 && sink.rejections.size() == 2 && acks.size() >= 12;
+  }));
+  RunFor(io, 50ms);
+  acks += pty.ReadNow();
+  STRCMP_EQUAL("ACK 3\nACK 5\n", acks.c_str());
+  LONGS_EQUAL(core::RejectReason::kBadValue, sink.rejections[0]);
+  LONGS_EQUAL(core::RejectReason::kChecksum, sink.rejections[1]);
+  input->Stop();
+}
+
+TEST(SerialInput, AResendAfterTheBoardReappearsIsStillADuplicate) {
+  testing::PtyPair pty(dir.File("ttyACM0"));
+  RecordingSink sink(io);
+  auto input = Make(sink, Spec(/*ack=*/true));
+  input->Start();
+  CHECK(RunUntil(io, [&] { return sink.connected; }));
+  pty.Write("{\"seq\":5,\"t\":1}\n");
+  CHECK(RunUntil(io, [&] { return sink.frames.size() == 1; }));
+  RunFor(io, 30ms);
+  pty.Unplug();  // the ACK is lost with the port
+  CHECK(RunUntil(io, [&] { return !sink.connected; }));
+  pty.Plug();
+  CHECK(RunUntil(io, [&] { return sink.connected; }));
+  pty.ReadNow();
+  pty.Write("{\"seq\":5,\"t\":1}\n{\"seq\":6,\"t\":2}\n");
+  std::string acks;
+  CHECK(RunUntil(io, [&] {
+    acks += pty.ReadNow();
+    return sink.frames.size() == 2 && acks.size() >= 12;
+  }));
+  STRCMP_EQUAL("ACK 5\nACK 6\n", acks.c_str());
+  LONGS_EQUAL(1, sink.duplicates);
+  input->Stop();
+}
+
+TEST(SerialInput, SeqsPrimedFromTheStoreMakeAResendADuplicate) {
+  testing::PtyPair pty(dir.File("ttyACM0"));
+  RecordingSink sink(io);
+  auto input = Make(sink, Spec(/*ack=*/true));
+  input->PrimeSeqs({{"uno", 3}, {"uno", 4}});  // stored by an earlier run of the agent
+  input->Start();
+  CHECK(RunUntil(io, [&] { return sink.connected; }));
+  pty.Write("{\"seq\":4,\"t\":1}\n{\"seq\":5,\"t\":2}\n");
+  std::string acks;
+  CHECK(RunUntil(io, [&] {
+    acks += pty.ReadNow();
+    return sink.frames.size() == 1 && acks.size() >= 12;
+  }));
+  STRCMP_EQUAL("ACK 4\nACK 5\n", acks.c_str());
+  LONGS_EQUAL(1, sink.duplicates);
+  LONGS_EQUAL(0, sink.frames_lost);
+  CHECK(sink.frames[0].seq_tracked);
   input->Stop();
 }
 
