@@ -114,7 +114,9 @@ for mode in durable received; do
   for case in live backlog; do
     rate=${!case}
     [ "$case" = live ] && what="published to the running agent" || what="queued while it was stopped"
-    printf 'ROW|MQTT ingest, ack = "%s", %s (%d frames, %d readings)|%.0f readings/s|sqlite3 .import of the same rows: %.0f readings/s|%.3f\n' \
-      "$mode" "$what" "$n" "$readings" "$rate" "$baseline" "$(echo "$rate / $baseline" | bc -l)"
+    python3 -c 'import sys; m, w, n, r, rate, base = sys.argv[1:]; rate, base = float(rate), float(base)
+print(f"ROW|MQTT ingest, ack = \"{m}\", {w} ({int(n):,} frames, {int(r):,} readings)|{rate:,.0f} readings/s|"
+      f"sqlite3 .import of the same rows: {base:,.0f} readings/s|{rate / base:.3f}")' \
+      "$mode" "$what" "$n" "$readings" "$rate" "$baseline"
   done
 done
