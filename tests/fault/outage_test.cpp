@@ -2,11 +2,12 @@
 // acknowledging frames, and when the server is back the backlog drains with the aggregates
 // first, and the remote holds exactly the acknowledged readings. Quick: a 20 s outage;
 // FIELDSYNC_FAULT_FULL=1: a minute.
-#include <set>
 #include <string>
 
 #include "tests/drivers/serial/pty_pair.hpp"
 #include "tests/fault/fault_env.hpp"
+#include "tests/fault/fault_scenario.hpp"
+#include "tests/fault/serial_sender.hpp"
 #include "tests/sync/loop/agent_harness.hpp"
 
 // Last: its leak-checking operator new macros break standard headers included after it.
@@ -15,61 +16,6 @@
 using namespace fieldsync;
 using namespace std::chrono_literals;
 
-namespace {
-
-// An Arduino at ~200 frames/s: frame `seq` carries reading t = seq at base + 10 ms * seq.
-class Sender {
- public:
-  Sender(testing::PtyPair& pty, long long base_ms) : pty_(pty), base_ms_(base_ms) {}
-
-  // Sends frames for `duration`, collecting ACKs; `between` runs after every frame.
-  template <class Between>
-  void SendFor(std::chrono::milliseconds duration, Between between) {
-    const auto end = std::chrono::steady_clock::now() + duration;
-    while (std::chrono::steady_clock::now() < end) {
-      pty_.Write("{\"device\":\"uno\",\"seq\":" + std::to_string(seq_) +
-                 ",\"ts\":" + std::to_string(Ts(seq_)) + ",\"t\":" + std::to_string(seq_) + "}\n");
-      ++seq_;
-      Collect(pty_.ReadNow());
-      between();
-      std::this_thread::sleep_for(5ms);
-    }
-  }
-  void SendFor(std::chrono::milliseconds duration) {
-    SendFor(duration, [] {});
-  }
-  void DrainAcks(std::chrono::milliseconds limit) { Collect(pty_.Read(limit)); }
-
-  long long Ts(unsigned seq) const { return base_ms_ + 10LL * seq; }
-  unsigned sent() const { return seq_; }
-  const std::set<unsigned>& acked() const { return acked_; }
-  std::multiset<std::string> AckedKeys() const {
-    std::multiset<std::string> keys;
-    for (unsigned s : acked_) keys.insert(testing::ReadingKey("uno", "t", Ts(s), s));
-    return keys;
-  }
-
- private:
-  void Collect(const std::string& bytes) {
-    pending_ += bytes;
-    std::size_t nl;
-    while ((nl = pending_.find('\n')) != std::string::npos) {
-      std::string line = pending_.substr(0, nl);
-      pending_.erase(0, nl + 1);
-      if (line.rfind("ACK ", 0) == 0)
-        acked_.insert(static_cast<unsigned>(std::stoul(line.substr(4))));
-    }
-  }
-
-  testing::PtyPair& pty_;
-  long long base_ms_;
-  unsigned seq_ = 0;
-  std::string pending_;
-  std::set<unsigned> acked_;
-};
-
-}  // namespace
-
 TEST_GROUP(Outage) { testing::TempDir dir; };
 
 TEST(Outage, BacklogDrainsAggregatesFirstAndNothingIsLost) {
@@ -77,6 +23,7 @@ TEST(Outage, BacklogDrainsAggregatesFirstAndNothingIsLost) {
   auto stop = testing::RequireEnv("FIELDSYNC_TEST_PG_STOP");
   auto start = testing::RequireEnv("FIELDSYNC_TEST_PG_START");
   if (!url || !stop || !start) return;
+  const auto started = std::chrono::steady_clock::now();
   const auto outage = testing::FaultFull() ? 60s : 20s;
   testing::PgTestSchema schema(*url);
   testing::PtyPair pty(dir.File("ttyACM0"));
@@ -88,7 +35,7 @@ TEST(Outage, BacklogDrainsAggregatesFirstAndNothingIsLost) {
   LONGS_EQUAL(0, testing::RunFieldsync(config, "remote migrate", dir.File("migrate.log")));
 
   testing::RunningAgent agent(config, dir.File("agent.log"));
-  Sender sender(pty, testing::NowMs() - 30 * 60'000);
+  testing::SerialSender sender(pty, testing::NowMs() - 30 * 60'000);
   sender.SendFor(3s);
   CHECK_TEXT(!sender.acked().empty(), testing::ReadFile(dir.File("agent.log")).c_str());
 
@@ -149,4 +96,14 @@ TEST(Outage, BacklogDrainsAggregatesFirstAndNothingIsLost) {
   LONGS_EQUAL(static_cast<long long>(acked.size()),
               testing::RemoteCount(schema, "hourly", "sum(n)"));
   LONGS_EQUAL(0, testing::LocalPending(dir.File("state")));
+
+  testing::ScenarioTally tally;
+  tally.generated = sender.sent();
+  tally.acknowledged = static_cast<long long>(acked.size());
+  tally.stored_local = static_cast<long long>(acked.size());
+  tally.landed_remote = testing::RemoteCount(schema);
+  tally.integrity = testing::IntegrityCheck(dir.File("state"));
+  STRCMP_EQUAL("ok", tally.integrity.c_str());
+  tally.extra = {{"outage_s", std::to_string(outage.count())}};
+  testing::PrintPassLine("pg-outage", tally, started);
 }

@@ -33,6 +33,8 @@ class AgentProcess {
   // SIGKILL and reap.
   void Kill();
   std::string Log() const;
+  // The child's process id while it runs (for /proc), -1 after it was reaped.
+  pid_t pid() const { return pid_; }
 
   // The port of "http: listening on ... (port N)" in the log; 0 if it did not appear in time
   // or the agent exited.
