@@ -7,6 +7,7 @@
 #include <future>
 #include <mutex>
 #include <optional>
+#include <thread>
 #include <utility>
 
 #include <mqtt/async_client.h>
@@ -69,15 +70,43 @@ struct MqttInput::State : std::enable_shared_from_this<MqttInput::State>,
 
   std::mutex mu;
   std::condition_variable cv;
-  bool running = false;    // guarded by mu
-  bool stopping = false;   // guarded by mu
-  bool abandoned = false;  // guarded by mu: Stop left a held callback behind
-  int in_callback = 0;     // guarded by mu
+  bool running = false;       // guarded by mu
+  bool stopping = false;      // guarded by mu
+  bool abandoned = false;     // guarded by mu: Stop left a held callback behind
+  bool closed = false;        // guarded by mu: Stop is done; callbacks return at once
+  bool disconnected = false;  // guarded by mu: Stop's disconnect completed
+  int in_callback = 0;        // guarded by mu: message callbacks running
+  int active = 0;             // guarded by mu: Paho callbacks of any kind running
 
   bool Stopping() {
     std::lock_guard<std::mutex> lock(mu);
     return stopping;
   }
+
+  // Admits one Paho callback unless Stop has closed the input; Stop waits until none is inside.
+  class CallbackScope {
+   public:
+    explicit CallbackScope(State& state) : state_(state) {
+      std::lock_guard<std::mutex> lock(state_.mu);
+      admitted_ = !state_.closed;
+      if (admitted_) ++state_.active;
+    }
+    ~CallbackScope() {
+      if (!admitted_) return;
+      {
+        std::lock_guard<std::mutex> lock(state_.mu);
+        --state_.active;
+      }
+      state_.cv.notify_all();
+    }
+    CallbackScope(const CallbackScope&) = delete;
+    CallbackScope& operator=(const CallbackScope&) = delete;
+    explicit operator bool() const { return admitted_; }
+
+   private:
+    State& state_;
+    bool admitted_ = false;
+  };
 
   // --- posting to the loop ---------------------------------------------------------------
   template <class F>
@@ -120,6 +149,8 @@ struct MqttInput::State : std::enable_shared_from_this<MqttInput::State>,
 
   // iaction_listener, for the connect token (Paho's thread).
   void on_failure(const mqtt::token& tok) override {
+    CallbackScope scope(*this);
+    if (!scope) return;
     spdlog::warn("mqtt input '{}': cannot connect to {} (code {}); retrying", spec.name, spec.url,
                  tok.get_return_code());
     ScheduleRetry();
@@ -127,6 +158,8 @@ struct MqttInput::State : std::enable_shared_from_this<MqttInput::State>,
   void on_success(const mqtt::token&) override {}
 
   void OnConnected() {
+    CallbackScope scope(*this);
+    if (!scope) return;
     if (Stopping()) {
       // A connect that completed after Stop's disconnect: close it again, nothing is consumed.
       try {
@@ -149,6 +182,8 @@ struct MqttInput::State : std::enable_shared_from_this<MqttInput::State>,
   }
 
   void OnConnectionLost(const std::string& cause) {
+    CallbackScope scope(*this);
+    if (!scope) return;
     spdlog::warn("mqtt input '{}': connection lost{}{}", spec.name, cause.empty() ? "" : ": ",
                  cause);
     PostConnected(false);
@@ -156,10 +191,16 @@ struct MqttInput::State : std::enable_shared_from_this<MqttInput::State>,
 
   // --- messages (Paho's thread) -----------------------------------------------------------
   void OnMessage(const mqtt::const_message_ptr& msg) {
+    CallbackScope scope(*this);
+    if (!scope) return;  // closed: the connection is gone, so no PUBACK can follow
     {
       std::lock_guard<std::mutex> lock(mu);
+      // Stop's disconnect completed: returning sends no PUBACK (the broker redelivers), while
+      // handling the message would need the loop that Stop may be blocking.
+      if (stopping && disconnected) return;
       ++in_callback;
     }
+    cv.notify_all();  // Stop watches for a message that arrives while it disconnects
     try {
       HandleMessage(*msg);
     } catch (const std::exception& e) {
@@ -224,8 +265,9 @@ struct MqttInput::State : std::enable_shared_from_this<MqttInput::State>,
     std::chrono::milliseconds delay = options.min_retry;
     bool warned = false;
     for (;;) {
-      const SubmitStatus status = SubmitAndWait(frame);
-      if (status == SubmitStatus::kDurable) {
+      const std::optional<SubmitStatus> status = SubmitAndWait(frame);
+      if (!status) return;  // given up: disconnected by Stop, so no PUBACK follows
+      if (*status == SubmitStatus::kDurable) {
         if (warned) spdlog::info("mqtt input '{}': the store takes messages again", spec.name);
         return;
       }
@@ -233,23 +275,39 @@ struct MqttInput::State : std::enable_shared_from_this<MqttInput::State>,
         spdlog::warn(
             "mqtt input '{}': the store {}; holding the acknowledgement (the broker keeps "
             "the messages)",
-            spec.name, status == SubmitStatus::kRefusedFull ? "is full" : "failed");
+            spec.name, *status == SubmitStatus::kRefusedFull ? "is full" : "failed");
         warned = true;
       }
       std::unique_lock<std::mutex> lock(mu);
-      cv.wait_for(lock, delay);
+      if (cv.wait_for(lock, delay, [this] { return StoppedAndDisconnected(); })) return;
       delay = std::min(delay * 2, options.max_retry);
     }
   }
 
-  SubmitStatus SubmitAndWait(const DecodedFrame& frame) {
+  // REQUIRES: mu is held.
+  bool StoppedAndDisconnected() const { return stopping && disconnected; }
+
+  // The frame's commit outcome, or nullopt once Stop has disconnected: then returning sends no
+  // PUBACK and the broker redelivers the message, so the wait for a loop that Stop may be
+  // blocking ends. The submit is cancelled if the loop has not taken it yet (if it has, the
+  // frame may be stored and redelivered: with a device ts that is a counted duplicate).
+  std::optional<SubmitStatus> SubmitAndWait(const DecodedFrame& frame) {
     auto promise = std::make_shared<std::promise<SubmitStatus>>();
+    auto cancelled = std::make_shared<std::atomic<bool>>(false);
     std::future<SubmitStatus> answer = promise->get_future();
-    OnLoop([frame, promise](State& s) mutable {
+    OnLoop([frame, promise, cancelled](State& s) mutable {
+      if (cancelled->load()) return;
       s.sink.Submit(
           s.spec.name, std::move(frame),
           [promise](const SubmitResult& r) { promise->set_value(r.status); }, true);
     });
+    while (answer.wait_for(std::chrono::milliseconds(20)) != std::future_status::ready) {
+      std::lock_guard<std::mutex> lock(mu);
+      if (StoppedAndDisconnected()) {
+        cancelled->store(true);
+        return std::nullopt;
+      }
+    }
     return answer.get();
   }
 };
@@ -332,6 +390,17 @@ MqttInput::~MqttInput() {
   } catch (const std::exception&) {
     // Destruction goes on regardless; nothing left to tell anyone.
   }
+  // A Paho thread may still hold a reference it took just before the gate turned it away: the
+  // state (and the Paho client in it) must not be destroyed on that thread, so wait it out.
+  const auto deadline = std::chrono::steady_clock::now() + state_->options.stop_timeout;
+  while (state_.use_count() > 1 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  if (state_.use_count() > 1) {
+    spdlog::warn("mqtt input '{}': a callback still holds the client; leaving it",
+                 state_->spec.name);
+    new std::shared_ptr<State>(state_);  // NOLINT: deliberate leak, see above
+  }
 }
 
 core::Status MqttInput::Start() {
@@ -344,6 +413,8 @@ core::Status MqttInput::Start() {
                                                     "': a message is still waiting for the store");
     }
     state_->stopping = false;
+    state_->closed = false;
+    state_->disconnected = false;
   }
   state_->OnLoop([](State& s) { s.retry_delay = s.options.min_retry; });
   state_->Connect();
@@ -360,29 +431,63 @@ void MqttInput::Stop() {
   }
   s.cv.notify_all();
   s.OnLoop([](State& st) { st.retry_timer.cancel(); });
+
+  // A message being handled holds Paho's process-wide lock, so a disconnect blocks until it
+  // returns; and it returns only once its frame is durable, which needs this loop when Stop runs
+  // on it. So the disconnect runs on a thread of its own, and Stop waits for it, or, on the loop,
+  // gives up as soon as a message callback is (or gets, while the disconnect waits for the lock)
+  // inside: that callback is then left to finish on its own (`abandoned`).
+  const bool on_loop = s.io.get_executor().running_in_this_thread();
+  bool abandon = false;
   {
-    // A message being handled holds Paho's process-wide lock, so a disconnect now would block
-    // until it returns; and it returns only once its frame is durable, which needs this loop when
-    // Stop runs on it. So: off the loop, wait up to stop_timeout; on the loop, do not wait.
-    const bool on_loop = s.io.get_executor().running_in_this_thread();
     std::unique_lock<std::mutex> lock(s.mu);
     const auto idle = [&s] { return s.in_callback == 0; };
-    if (on_loop ? !idle() : !s.cv.wait_for(lock, s.options.stop_timeout, idle)) {
-      spdlog::warn(
-          "mqtt input '{}': a message is still being stored; the connection closes once it is "
-          "durable (or with the process, unacknowledged)",
-          s.spec.name);
-      s.abandoned = true;
+    abandon = on_loop ? !idle() : !s.cv.wait_for(lock, s.options.stop_timeout, idle);
+  }
+  if (!abandon) {
+    auto done = std::make_shared<bool>(false);  // guarded by s.mu
+    std::thread closer([state = state_, done] {
+      try {
+        mqtt::token_ptr tok = state->client->disconnect(0);
+        if (tok) tok->wait_for(state->options.stop_timeout);
+      } catch (const std::exception& e) {
+        // Not connected (or already closing): nothing to close.
+        spdlog::debug("mqtt input '{}': disconnect: {}", state->spec.name, e.what());
+      }
+      {
+        std::lock_guard<std::mutex> lock(state->mu);
+        state->disconnected = true;
+        *done = true;
+      }
+      state->cv.notify_all();
+    });
+    // With ack = "durable" a message callback waits for the loop, so on the loop it cannot be
+    // waited for; with "received" it returns at once.
+    const bool held_blocks = on_loop && s.spec.ack == MqttAck::kDurable;
+    std::unique_lock<std::mutex> lock(s.mu);
+    s.cv.wait_for(lock, 2 * s.options.stop_timeout,
+                  [&] { return *done || (held_blocks && s.in_callback > 0); });
+    abandon = !*done;
+    lock.unlock();
+    if (abandon) {
+      closer.detach();  // it completes once the held callback returns
+    } else {
+      closer.join();
     }
   }
-  if (!s.abandoned) {
-    try {
-      mqtt::token_ptr tok = s.client->disconnect(0);
-      if (tok) tok->wait_for(s.options.stop_timeout);
-    } catch (const std::exception& e) {
-      // Not connected (or already closing): nothing to close.
-      spdlog::debug("mqtt input '{}': disconnect: {}", s.spec.name, e.what());
-    }
+  if (abandon) {
+    spdlog::warn(
+        "mqtt input '{}': a message is still being stored; the connection closes once it is "
+        "durable (or with the process, unacknowledged)",
+        s.spec.name);
+    std::lock_guard<std::mutex> lock(s.mu);
+    s.abandoned = true;
+  } else {
+    // Disconnected: no message can be acknowledged any more. Close the gate and wait for the
+    // callbacks still inside (connect and connection-lost handlers, a message turned away).
+    std::unique_lock<std::mutex> lock(s.mu);
+    s.closed = true;
+    s.cv.wait(lock, [&s] { return s.active == 0; });
   }
   s.PostConnected(false);
 }

@@ -19,7 +19,13 @@
 // goes out, the broker's in-flight window fills and it keeps further messages in the session.
 // The callback runs under Paho C's process-wide lock: while it waits, every Paho client of the
 // process waits too (all [[mqtt]] inputs), and no disconnect can proceed.
-// Stop while a message is held: Stop waits `stop_timeout` for it; if it is still not durable the
+// Stop disconnects (on a thread of its own, so that the loop is never blocked behind Paho's
+// lock), then closes a gate every Paho callback passes through and waits until none is inside:
+// when Stop returns, no connect, connection-lost or message callback can reach the input or the
+// sink any more (work already posted to the io_context still runs). A message delivered after the
+// disconnect is returned unhandled: no PUBACK can follow, so the broker redelivers it.
+// Stop while a message is held: off the loop Stop waits `stop_timeout` for it; on the loop (where
+// the held callback waits for the loop) it does not wait. If it is still not durable the
 // client is left open (deliberately leaked, logged) and the callback keeps retrying; if the process
 // exits first, the connection drops without a PUBACK and the broker redelivers the message.
 // ack = "received": the frame is handed to the grouped commit and the callback returns at once;
@@ -68,8 +74,9 @@ class MqttInput {
   // Starts connecting in the background and returns; connection state goes to
   // FrameSink::SetConnected. kBusy after a Stop that left a held message behind.
   core::Status Start();
-  // Disconnects and waits (bounded) for Paho; no sink call is posted afterwards except those
-  // already queued on the io_context. Idempotent.
+  // Disconnects and waits (bounded) for Paho, then until no Paho callback is running; no sink
+  // call is posted afterwards except those already queued on the io_context (and those of a held
+  // message Stop had to leave behind, see above). Idempotent.
   void Stop();
 
   const std::string& name() const;

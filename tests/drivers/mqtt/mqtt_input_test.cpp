@@ -352,3 +352,51 @@ TEST(MqttInput, StopOnTheLoopDoesNotWaitForAHeldMessageNorLoseIt) {
   CHECK_EQUAL(1u, h.StoredCount());
   again->Stop();
 }
+
+// Stop on the loop while durable messages keep arriving: each Stop returns (a message that
+// arrives while Stop disconnects must not leave the loop waiting behind Paho's lock), the input
+// reports itself disconnected afterwards, and every message is stored once the input is back.
+TEST(MqttInput, StopOnTheLoopDuringADurableStreamAlwaysReturnsAndLosesNothing) {
+  Harness h;
+  const std::string prefix = Unique("stopstream");
+  drivers::MqttSpec spec = Spec(prefix);
+  constexpr int kMessages = 3000;
+  std::string lines;
+  for (int i = 0; i < kMessages; ++i) {
+    lines += R"({"value": )" + std::to_string(i) + R"(, "ts": )" + std::to_string(1700000000 + i) +
+             "}\n";
+  }
+  {
+    auto warm = h.Input(spec);  // creates the persistent session before anything is published
+    CHECK(warm->Start().has_value());
+    CHECK(WaitFor([&] { return h.loop.Call([&] { return h.sink->connected("broker"); }); }, 10s));
+    std::this_thread::sleep_for(300ms);
+    h.loop.Call([&] {
+      warm->Stop();
+      return 0;
+    });
+  }
+  std::thread publisher(
+      [&] { Publisher(BrokerUrl()).PublishLines(prefix + "/sensors/dev1/level", lines); });
+  for (int cycle = 0; cycle < 15; ++cycle) {
+    auto input = h.Input(spec);
+    CHECK(input->Start().has_value());
+    std::this_thread::sleep_for(std::chrono::milliseconds(60 + 17 * (cycle % 5)));
+    const auto start = std::chrono::steady_clock::now();
+    h.loop.Call([&] {
+      input->Stop();
+      return 0;
+    });
+    CHECK(std::chrono::steady_clock::now() - start < 12s);
+    // Nothing posted after Stop says the input is connected again.
+    CHECK_FALSE(h.loop.Call([&] { return h.sink->connected("broker"); }));
+  }
+  publisher.join();
+  auto input = h.Input(spec);
+  CHECK(input->Start().has_value());
+  CHECK(WaitFor([&] { return h.StoredCount() == static_cast<std::size_t>(kMessages); }, 60s));
+  std::set<long long> values;
+  for (const core::Reading& r : h.Stored()) values.insert(static_cast<long long>(r.value));
+  CHECK_EQUAL(static_cast<std::size_t>(kMessages), values.size());
+  input->Stop();
+}
