@@ -10,7 +10,7 @@
 // busy_timeout for the other's short transactions, and WAL lets either read while the other
 // writes. Nothing else is shared: the thread talks to the loop only by posting to the
 // io_context (new metric specs for the aggregation, last_sync for status) and is told things
-// through a mutex-guarded mailbox (settings, wake-up, stop).
+// through a mutex-guarded mailbox (settings, wake-up, run requests, stop).
 //
 // The loop (SyncSchedule decides when): a cycle every [sync] interval_s, at once again while
 // more_pending, early when the inputs committed a batch's worth of readings since the last cycle
