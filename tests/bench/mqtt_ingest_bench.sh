@@ -111,9 +111,8 @@ for mode in durable received; do
   t1=$(now)
   stop_agent
   backlog=$(echo "$readings / ($t1 - $t0)" | bc -l)
-  for case in live backlog; do
-    rate=${!case}
-    [ "$case" = live ] && what="published to the running agent" || what="queued while it was stopped"
+  for case in "$live|published to the running agent" "$backlog|queued while it was stopped"; do
+    rate=${case%%|*} what=${case#*|}
     python3 -c 'import sys; m, w, n, r, rate, base = sys.argv[1:]; rate, base = float(rate), float(base)
 print(f"ROW|MQTT ingest, ack = \"{m}\", {w} ({int(n):,} frames, {int(r):,} readings)|{rate:,.0f} readings/s|"
       f"sqlite3 .import of the same rows: {base:,.0f} readings/s|{rate / base:.3f}")' \

@@ -20,7 +20,7 @@
 # (no `|` inside a field). A script that exits non-zero, or prints no ROW line, appears in the
 # table as failed; the suite goes on and exits non-zero at the end.
 set -uo pipefail
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 2
 root=$PWD
 
 quick=0
