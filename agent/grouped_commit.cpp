@@ -140,6 +140,7 @@ bool GroupedCommit::CommitInput(const std::string& input, InputQueue& queue) {
   batch.frames.reserve(taken.size());
   for (const auto& f : taken) {
     batch.frames.push_back(store::IngestFrame{f.frame.readings, f.frame.held_boot_us});
+    if (f.frame.seq_tracked) batch.frames.back().seq = f.frame.seq;
     batch.fields_ignored += f.frame.fields_ignored;
   }
   batch.rejected = queue.rejected;

@@ -149,7 +149,12 @@ void HttpRoutes::Ingest(const HttpRequest& request, HttpRespond respond) {
   state->respond = std::move(respond);
   if (body.frames.empty()) return state->Finish();
   state->outstanding = body.frames.size();
-  for (drivers::DecodedFrame& frame : body.frames) {
+  // One request, one commit: every frame but the last is only queued, and the last asks for the
+  // commit, which takes the whole queue of this input in one transaction. Nothing runs on the loop
+  // in between (this is one handler), so no timer can split the group.
+  const std::size_t last = body.frames.size() - 1;
+  for (std::size_t i = 0; i < body.frames.size(); ++i) {
+    drivers::DecodedFrame& frame = body.frames[i];
     services_.sink->Submit(
         services_.input_name, std::move(frame),
         [state](const drivers::SubmitResult& result) {
@@ -168,7 +173,7 @@ void HttpRoutes::Ingest(const HttpRequest& request, HttpRespond respond) {
           }
           if (--state->outstanding == 0) state->Finish();
         },
-        /*durable_now=*/true);
+        /*durable_now=*/i == last);
   }
 }
 

@@ -63,8 +63,13 @@ InputChangePlan PlanSerialChanges(const std::vector<drivers::SerialSpec>& runnin
 RunSerialInputs::RunSerialInputs(boost::asio::io_context& io, core::Clock& clock,
                                  drivers::FrameSink& sink,
                                  std::shared_ptr<drivers::SerialPortOpener> opener,
-                                 drivers::SerialBackoff backoff)
-    : io_(io), clock_(clock), sink_(sink), opener_(std::move(opener)), backoff_(backoff) {}
+                                 drivers::SerialBackoff backoff, SeqHistory history)
+    : io_(io),
+      clock_(clock),
+      sink_(sink),
+      opener_(std::move(opener)),
+      backoff_(backoff),
+      history_(std::move(history)) {}
 
 RunSerialInputs::~RunSerialInputs() { Stop(); }
 
@@ -107,6 +112,8 @@ core::Status RunSerialInputs::Apply(const Config& config) {
   }
   for (auto& [name, input] : created) {
     inputs_[name] = input;
+    // After the stop above: a restarted input's predecessor has handed over all it had.
+    if (history_) input->PrimeSeqs(history_(name));
     input->Start();
   }
   metrics_ = config.metrics;

@@ -7,6 +7,7 @@
 // is turned off with a warning. Event loop thread only.
 
 #include <boost/asio/io_context.hpp>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -36,13 +37,17 @@ InputChangePlan PlanSerialChanges(const std::vector<drivers::SerialSpec>& runnin
                                   const std::vector<drivers::SerialSpec>& wanted,
                                   bool decoding_changed);
 
+// The seqs stored for one input, oldest first (store/seq_window.hpp); empty when unknown.
+using SeqHistory = std::function<std::vector<drivers::StoredSeq>(const std::string& input)>;
+
 class RunSerialInputs final : public ServiceComponent {
  public:
   // `clock` and `sink` must outlive this. `opener` and `backoff` are passed to every input
-  // (tests shorten the backoff; nullptr opener = the real tty opener).
+  // (tests shorten the backoff; nullptr opener = the real tty opener). `history` primes each new
+  // input's seq window, so that resends across a restart or reload stay duplicates.
   RunSerialInputs(boost::asio::io_context& io, core::Clock& clock, drivers::FrameSink& sink,
                   std::shared_ptr<drivers::SerialPortOpener> opener = nullptr,
-                  drivers::SerialBackoff backoff = {});
+                  drivers::SerialBackoff backoff = {}, SeqHistory history = {});
   ~RunSerialInputs() override;
 
   std::string_view kind() const override { return "serial"; }
@@ -59,6 +64,7 @@ class RunSerialInputs final : public ServiceComponent {
   drivers::FrameSink& sink_;
   std::shared_ptr<drivers::SerialPortOpener> opener_;
   drivers::SerialBackoff backoff_;
+  SeqHistory history_;
   std::map<std::string, std::shared_ptr<drivers::SerialInput>> inputs_;
   std::map<std::string, core::MetricSpec> metrics_;  // what the running decoders were built with
   bool trust_unsynced_ = false;

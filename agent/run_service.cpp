@@ -29,6 +29,7 @@
 #include "agent/run_sync.hpp"
 #include "agent/service_notify.hpp"
 #include "core/clock.hpp"
+#include "store/seq_window.hpp"
 #include "store/state_lock.hpp"
 #include "store/store.hpp"
 
@@ -47,7 +48,18 @@ std::vector<std::unique_ptr<ServiceComponent>> MakeServiceComponents(
   std::vector<std::unique_ptr<ServiceComponent>> components;
   // First: readings held in an earlier boot are released before any new one arrives (§10).
   components.push_back(std::make_unique<ClockWatch>(io, clock, control.local.store()));
-  components.push_back(std::make_unique<RunSerialInputs>(io, clock, sink));
+  components.push_back(std::make_unique<RunSerialInputs>(
+      io, clock, sink, nullptr, drivers::SerialBackoff{},
+      [&store = control.local.store()](const std::string& input) {
+        std::vector<drivers::StoredSeq> history;
+        auto stored = store::RecentFrameSeqs(store, input);
+        if (!stored) {
+          spdlog::warn("input {}: cannot read its seq window: {}", input, stored.error().message);
+          return history;
+        }
+        for (auto& s : *stored) history.push_back(drivers::StoredSeq{std::move(s.device), s.seq});
+        return history;
+      }));
   components.push_back(std::make_unique<RunMqttInputs>(io, clock, sink));
   RunStatus& status = control.status;
   auto sync_loop = std::make_unique<RunSync>(

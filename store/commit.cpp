@@ -9,6 +9,7 @@
 
 #include "store/clock_hold.hpp"
 #include "store/counters.hpp"
+#include "store/seq_window.hpp"
 #include "store/store_impl.hpp"
 
 namespace fieldsync::store {
@@ -178,6 +179,9 @@ core::Expected<CommitResult> Store::Impl::CommitOnce(const IngestBatch& batch) {
         if (!begun) return begun.error();
         savepoint.emplace(std::move(*begun));
         status = InsertFrame(frame, received_at, held_boot, stored, accepted, duplicates);
+        if (status && frame.seq && !frame.readings.empty()) {
+          status = RecordFrameSeq(*db, batch.input, frame.readings.front().device, *frame.seq);
+        }
       } else {
         status = core::MakeError(core::Errc::kFull, "store budget (max_mb) reached");
       }

@@ -99,10 +99,23 @@ BEGIN
 END;
 )sql";
 
-const std::array<Migration, 3> kMigrations = {{
+// Version 4: the seq window of each (input, device), so that a frame resent after a restart is
+// still recognised as a duplicate (store/seq_window.hpp). Indexed for the per-stream trim.
+constexpr const char* kSchemaV4 = R"sql(
+CREATE TABLE seq_log(
+  id     INTEGER PRIMARY KEY,
+  input  TEXT NOT NULL,
+  device TEXT NOT NULL,
+  seq    INTEGER NOT NULL
+);
+CREATE INDEX seq_log_stream ON seq_log(input, device, id);
+)sql";
+
+const std::array<Migration, 4> kMigrations = {{
     {1, kSchemaV1},
     {2, kSchemaV2},
     {3, kSchemaV3},
+    {4, kSchemaV4},
 }};
 
 }  // namespace

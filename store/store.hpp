@@ -36,6 +36,9 @@ struct IngestFrame {
   // CLOCK_BOOTTIME of that stamp. Its readings are then held (clock_hold.hpp) in the current
   // boot (Clock::BootId at commit; a reboot ends the process, so that is the stamp's boot).
   std::optional<core::TimeUs> held_boot_us;
+  // The frame's seq when its input tracks seqs (serial): recorded with the frame in the seq
+  // window (seq_window.hpp) so that a resend after a restart is still known.
+  std::optional<std::uint32_t> seq;
 };
 
 // What one input hands to Commit: accepted frames plus the counts of what it already rejected.

@@ -201,3 +201,55 @@ TEST(RunService, SighupAddsAnInputAndABrokenConfigKeepsTheRunningOne) {
   std::string log = testing::ReadFile(dir.File("agent.log"));
   CHECK_TEXT(log.find("reload failed") != std::string::npos, log.c_str());
 }
+
+// The firmware keeps a frame until it sees its ACK. When the agent stops after storing a frame
+// but before the ACK reached the board, the board resends it (same seq, no ts) to the next
+// agent: that one must know the seq from the store and not keep the frame a second time.
+TEST(RunService, AFrameResentAfterARestartIsStoredOnceAndAcknowledgedAgain) {
+  testing::PtyPair pty(dir.File("ttyACM0"));
+  testing::WriteFile(dir.File("fieldsync.toml"),
+                     Config(dir, SerialSection("arduino1", pty.link())));
+  // Counters start above 0: a 0 after higher seqs is a board reset by the tracker's rules.
+  unsigned seq = 1;
+  std::set<unsigned> acked;
+  {
+    Agent first(dir.File("fieldsync.toml"), dir.File("first.log"));
+    CHECK_TEXT(WaitForFirstAck(pty, seq, acked), testing::ReadFile(dir.File("first.log")).c_str());
+    first.Signal(SIGTERM);
+    LONGS_EQUAL(0, first.Wait(5s));
+  }
+  const unsigned resent = *acked.rbegin();
+  pty.Read(50ms);  // whatever the first agent still wrote
+
+  Agent second(dir.File("fieldsync.toml"), dir.File("second.log"));
+  // The resend first, then new frames until one is acknowledged (the port may still be opening).
+  std::set<unsigned> acked_again;
+  std::string pending;
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (acked_again.count(resent) == 0 && std::chrono::steady_clock::now() < deadline) {
+    pty.Write("{\"seq\":" + std::to_string(resent) + ",\"v\":" + std::to_string(resent) + "}\n");
+    pending += pty.Read(100ms);
+    ParseAcks(pending, acked_again);
+  }
+  CHECK_TEXT(acked_again.count(resent) == 1, testing::ReadFile(dir.File("second.log")).c_str());
+  pty.Write("{\"seq\":" + std::to_string(seq) + ",\"v\":" + std::to_string(seq) + "}\n");
+  while (acked_again.count(seq) == 0 && std::chrono::steady_clock::now() < deadline) {
+    pending += pty.Read(100ms);
+    ParseAcks(pending, acked_again);
+  }
+  CHECK(acked_again.count(seq) == 1);
+  second.Signal(SIGTERM);
+  LONGS_EQUAL(0, second.Wait(5s));
+
+  core::SystemClock clock;
+  auto store = store::Store::Open(dir.File("state"), store::StoreOptions{}, clock);
+  CHECK(store.has_value());
+  auto stored = (*store)->OldestPending(1'000'000);
+  CHECK(stored.has_value());
+  int copies = 0;
+  for (const auto& r : stored->readings) copies += r.value == static_cast<double>(resent) ? 1 : 0;
+  LONGS_EQUAL_TEXT(1, copies, ("seq " + std::to_string(resent) + " stored more than once").c_str());
+  auto stats = (*store)->Stats();
+  CHECK(stats.has_value());
+  CHECK(stats->inputs["arduino1"].duplicates >= 1);
+}
