@@ -85,7 +85,11 @@ sleep "$idle"
 t1_cpu=$(cpu_ticks)
 t1=$(date +%s.%N)
 rss_kb=$(awk '/^VmRSS:/ {print $2}' "/proc/$agent_pid/status")
-up board && up broker || { echo "an input disconnected while idle; log:" >&2; cat "$work/agent.log" >&2; exit 1; }
+if ! { up board && up broker; }; then
+  echo "an input disconnected while idle; log:" >&2
+  cat "$work/agent.log" >&2
+  exit 1
+fi
 
 cpu_pct=$(awk -v a="$t0_cpu" -v b="$t1_cpu" -v hz="$ticks" -v w0="$t0" -v w1="$t1" \
   'BEGIN { printf "%.3f", (b - a) / hz / (w1 - w0) * 100 }')

@@ -103,7 +103,7 @@ for ((i = 1; i <= rounds; i++)); do
   times+=("$(wait_ingested "$before" "$t0")")
   echo "round $i: ${times[-1]} ms"
 done
-fds=$(ls "/proc/$agent_pid/fd" | wc -l)
+fds=$(find "/proc/$agent_pid/fd" -mindepth 1 -maxdepth 1 | wc -l)
 sorted=$(printf '%s\n' "${times[@]}" | sort -n)
 median=$(printf '%s\n' "$sorted" | awk '{ a[NR] = $1 } END { if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }')
 max=$(printf '%s\n' "$sorted" | tail -n 1)
