@@ -15,6 +15,9 @@ namespace {
 
 using nlohmann::json;
 
+// Frames of one POST body committed together at most (see Ingest).
+constexpr std::size_t kFramesPerIngestCommit = 4096;
+
 constexpr std::array<std::string_view, 6> kRunCommands = {"sync", "hourly",  "daily",
                                                           "full", "cleanup", "backfill"};
 
@@ -151,9 +154,12 @@ void HttpRoutes::Ingest(const HttpRequest& request, HttpRespond respond) {
   state->outstanding = body.frames.size();
   // One request, one commit: every frame but the last is only queued, and the last asks for the
   // commit, which takes the whole queue of this input in one transaction. Nothing runs on the loop
-  // in between (this is one handler), so no timer can split the group.
+  // in between (this is one handler), so no timer can split the group. A body of more than
+  // kFramesPerIngestCommit frames (a 1 MiB body holds up to ~100,000 tiny ones) commits every
+  // that many, so that it never meets the grouped commit's queue bound.
   const std::size_t last = body.frames.size() - 1;
   for (std::size_t i = 0; i < body.frames.size(); ++i) {
+    const bool commit_now = i == last || (i + 1) % kFramesPerIngestCommit == 0;
     drivers::DecodedFrame& frame = body.frames[i];
     services_.sink->Submit(
         services_.input_name, std::move(frame),
@@ -173,7 +179,7 @@ void HttpRoutes::Ingest(const HttpRequest& request, HttpRespond respond) {
           }
           if (--state->outstanding == 0) state->Finish();
         },
-        /*durable_now=*/i == last);
+        /*durable_now=*/commit_now);
   }
 }
 

@@ -5,8 +5,9 @@
 //
 //   GET  /status    200, the §9 document from `status_json`
 //   GET  /metrics   200, Prometheus text from `metrics`
-//   POST /api/data  202 {"accepted","duplicates","rejected"} once durable (all frames of one body
-//                   go to the store in one grouped commit); 400 (same body) when
+//   POST /api/data  202 {"accepted","duplicates","rejected"} once durable (the frames of one body
+//                   go to the store in one grouped commit, one per 4096 frames of a larger
+//                   body); 400 (same body) when
 //                   nothing was accepted; 503 (same body) when the store refused or failed on any
 //                   frame (the client retries; frames already stored come back as duplicates)
 //   POST /api/run   200 with the command's JSON result; 400 for an unknown command or bad body

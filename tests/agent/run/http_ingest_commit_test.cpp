@@ -98,3 +98,16 @@ TEST(HttpIngestCommit, EachRequestIsItsOwnCommit) {
   LONGS_EQUAL(3, store.frames_per_commit.size());
   for (std::size_t n : store.frames_per_commit) LONGS_EQUAL(10, n);
 }
+
+TEST(HttpIngestCommit, AHugeArrayCommitsOncePer4096FramesAndKeepsThemAll) {
+  agent::GroupedCommit sink(
+      io, [this](const store::IngestBatch& b) { return store.Commit(b); }, clock);
+  constexpr int kFrames = 30000;  // beyond the grouped commit's queue bound of 20,000
+  auto reply = Post(sink, ArrayOfFrames(kFrames));
+  CHECK(reply.has_value());
+  LONGS_EQUAL(202, reply->status);
+  LONGS_EQUAL(kFrames, nlohmann::json::parse(reply->body)["accepted"].get<int>());
+  LONGS_EQUAL(8, store.frames_per_commit.size());  // ceil(30000 / 4096)
+  LONGS_EQUAL(4096, store.frames_per_commit.front());
+  LONGS_EQUAL(0, sink.stats().frames_failed);
+}
