@@ -183,7 +183,8 @@ void SerialInput::HandleLine(std::string_view line) {
     // A frame that a resend would get refused the same way is acknowledged (§2): firmware that
     // keeps unacknowledged frames would otherwise resend it for ever. A checksum failure is not:
     // the resend may arrive intact.
-    if (spec_.ack && result.rejected_seq && !ResendCanCure(result.rejection->reason)) {
+    if (spec_.ack && result.rejected_seq && !ResendCanCure(result.rejection->reason) &&
+        !InFlight(*result.rejected_seq)) {
       QueueAck(*result.rejected_seq);
     }
     return;
@@ -223,6 +224,15 @@ void SerialInput::HandleLine(std::string_view line) {
   sink_.Submit(spec_.name, std::move(frame), [weak, device, seq](const SubmitResult& done) {
     if (auto self = weak.lock()) self->OnFrameDone(device, seq, done);
   });
+}
+
+bool SerialInput::InFlight(std::uint32_t seq) const {
+  // Any device: a rejected frame's device may be unreadable. An ACK for that seq now would tell
+  // the firmware that a frame still being committed is safe.
+  for (const auto& [device, seqs] : in_flight_) {
+    if (seqs.count(seq) > 0) return true;
+  }
+  return false;
 }
 
 void SerialInput::OnFrameDone(const std::string& device, std::uint32_t seq,

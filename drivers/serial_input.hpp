@@ -18,7 +18,8 @@
 // ACK (spec.ack): once a frame carrying `seq` is durable (SubmitStatus::kDurable), "ACK <seq>\n"
 // is written back, and again for a resend of a durable frame. A frame the decoder rejects for a
 // reason a resend cannot cure (ResendCanCure: everything but checksum) is acknowledged at once
-// when its seq could be read, so that the firmware stops resending it. Nothing is acknowledged
+// when its seq could be read (unless a frame with that seq is still being committed: its own ACK
+// answers), so that the firmware stops resending it. Nothing is acknowledged
 // for a checksum failure, nor for a frame the store refused (store_full) or failed to commit;
 // then its seq is forgotten so that the resend is stored. Writes are queued and written one at a
 // time; they are dropped when the port is lost (the firmware resends, the store keeps one reading
@@ -108,6 +109,7 @@ class SerialInput : public std::enable_shared_from_this<SerialInput> {
   void Lose(const std::string& why);
   void ClosePort();
   void HandleLine(std::string_view line);
+  bool InFlight(std::uint32_t seq) const;  // some device's frame with this seq is being committed
   void OnFrameDone(const std::string& device, std::uint32_t seq, const SubmitResult& result);
   void QueueAck(std::uint32_t seq);
   void WriteNextAck();

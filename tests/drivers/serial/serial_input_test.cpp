@@ -246,6 +246,26 @@ TEST(SerialInput, ARejectedFrameIsAcknowledgedUnlessAResendCouldCureIt) {
   input->Stop();
 }
 
+TEST(SerialInput, ARejectedFrameIsNotAcknowledgedWhileItsSeqIsStillBeingCommitted) {
+  testing::PtyPair pty(dir.File("ttyACM0"));
+  RecordingSink sink(io);
+  auto input = Make(sink, Spec(/*ack=*/true));
+  input->Start();
+  CHECK(RunUntil(io, [&] { return sink.connected; }));
+  // The good frame 5 is handed over, then a damaged copy of it (a repeated key) arrives in the
+  // same read, before the commit returned: only the durable original may answer "ACK 5".
+  pty.Write("{\"seq\":5,\"t\":1}\n{\"seq\":5,\"t\":1,\"t\":2}\n");
+  std::string acks;
+  CHECK(RunUntil(io, [&] {
+    acks += pty.ReadNow();
+    return sink.frames.size() == 1 && sink.rejections.size() == 1 && acks.size() >= 6;
+  }));
+  RunFor(io, 100ms);
+  acks += pty.ReadNow();
+  STRCMP_EQUAL("ACK 5\n", acks.c_str());
+  input->Stop();
+}
+
 TEST(SerialInput, AResendAfterTheBoardReappearsIsStillADuplicate) {
   testing::PtyPair pty(dir.File("ttyACM0"));
   RecordingSink sink(io);
