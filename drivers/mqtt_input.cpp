@@ -159,8 +159,7 @@ struct MqttInput::State : std::enable_shared_from_this<MqttInput::State>,
 
   void OnConnected() {
     CallbackScope scope(*this);
-    if (!scope) return;
-    if (Stopping()) {
+    if (!scope || Stopping()) {
       // A connect that completed after Stop's disconnect: close it again, nothing is consumed.
       try {
         client->disconnect(0);
@@ -192,12 +191,21 @@ struct MqttInput::State : std::enable_shared_from_this<MqttInput::State>,
   // --- messages (Paho's thread) -----------------------------------------------------------
   void OnMessage(const mqtt::const_message_ptr& msg) {
     CallbackScope scope(*this);
-    if (!scope) return;  // closed: the connection is gone, so no PUBACK can follow
+    bool gated = false;
     {
       std::lock_guard<std::mutex> lock(mu);
-      // Stop's disconnect completed: returning sends no PUBACK (the broker redelivers), while
-      // handling the message would need the loop that Stop may be blocking.
-      if (stopping && disconnected) return;
+      gated = !scope || StoppedAndDisconnected();
+      if (!gated) ++in_callback;
+    }
+    if (gated) {
+      // Stop's disconnect completed. With the connection gone, returning sends no PUBACK (the
+      // broker redelivers), while handling the message would need the loop that Stop may be
+      // blocking. Still connected means a connect completed after that disconnect (it was in
+      // progress, which Paho's disconnect does not cancel): then the message is handled as
+      // usual, since returning would acknowledge it, and OnConnected is closing the link.
+      // (Asked without mu: Paho's lock is taken first everywhere else.)
+      if (!ClientConnected()) return;
+      std::lock_guard<std::mutex> lock(mu);
       ++in_callback;
     }
     cv.notify_all();  // Stop watches for a message that arrives while it disconnects
@@ -287,6 +295,15 @@ struct MqttInput::State : std::enable_shared_from_this<MqttInput::State>,
   // REQUIRES: mu is held.
   bool StoppedAndDisconnected() const { return stopping && disconnected; }
 
+  // REQUIRES: mu is not held (Paho takes its own lock).
+  bool ClientConnected() const {
+    try {
+      return client->is_connected();
+    } catch (const std::exception&) {
+      return false;
+    }
+  }
+
   // The frame's commit outcome, or nullopt once Stop has disconnected: then returning sends no
   // PUBACK and the broker redelivers the message, so the wait for a loop that Stop may be
   // blocking ends. The submit is cancelled if the loop has not taken it yet (if it has, the
@@ -302,8 +319,12 @@ struct MqttInput::State : std::enable_shared_from_this<MqttInput::State>,
           [promise](const SubmitResult& r) { promise->set_value(r.status); }, true);
     });
     while (answer.wait_for(std::chrono::milliseconds(20)) != std::future_status::ready) {
-      std::lock_guard<std::mutex> lock(mu);
-      if (StoppedAndDisconnected()) {
+      bool stopped = false;
+      {
+        std::lock_guard<std::mutex> lock(mu);
+        stopped = StoppedAndDisconnected();
+      }
+      if (stopped && !ClientConnected()) {
         cancelled->store(true);
         return std::nullopt;
       }
@@ -487,7 +508,15 @@ void MqttInput::Stop() {
     // callbacks still inside (connect and connection-lost handlers, a message turned away).
     std::unique_lock<std::mutex> lock(s.mu);
     s.closed = true;
-    s.cv.wait(lock, [&s] { return s.active == 0; });
+    // A message of a connect that completed after the disconnect waits for the loop (see
+    // OnMessage); on the loop it is left to finish on its own, like a held one.
+    const bool late_blocks = on_loop && s.spec.ack == MqttAck::kDurable;
+    s.cv.wait(lock, [&] { return s.active == 0 || (late_blocks && s.in_callback > 0); });
+    if (s.active > 0) {
+      s.abandoned = true;
+      spdlog::warn("mqtt input '{}': a message of a late connection is still being stored",
+                   s.spec.name);
+    }
   }
   s.PostConnected(false);
 }

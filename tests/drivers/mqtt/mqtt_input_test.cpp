@@ -400,3 +400,44 @@ TEST(MqttInput, StopOnTheLoopDuringADurableStreamAlwaysReturnsAndLosesNothing) {
   CHECK_EQUAL(static_cast<std::size_t>(kMessages), values.size());
   input->Stop();
 }
+
+// Stop right after Start, while the connect is still in progress and the session holds queued
+// messages: the connect may complete after Stop, and nothing the broker then delivers may be
+// acknowledged without being stored.
+TEST(MqttInput, StopDuringTheConnectLosesNoQueuedMessage) {
+  Harness h;
+  const std::string prefix = Unique("stopconnect");
+  drivers::MqttSpec spec = Spec(prefix);
+  {
+    auto warm = h.Input(spec);
+    CHECK(warm->Start().has_value());
+    CHECK(WaitFor([&] { return h.loop.Call([&] { return h.sink->connected("broker"); }); }, 10s));
+    std::this_thread::sleep_for(300ms);
+    h.loop.Call([&] {
+      warm->Stop();
+      return 0;
+    });
+  }
+  constexpr int kMessages = 200;
+  std::string lines;
+  for (int i = 0; i < kMessages; ++i) {
+    lines += R"({"value": )" + std::to_string(i) + R"(, "ts": )" + std::to_string(1700000000 + i) +
+             "}\n";
+  }
+  Publisher(BrokerUrl()).PublishLines(prefix + "/sensors/dev1/level", lines);
+  for (int cycle = 0; cycle < 10; ++cycle) {
+    auto input = h.Input(spec);
+    h.loop.Call([&] {
+      CHECK(input->Start().has_value());
+      input->Stop();
+      return 0;
+    });
+    std::this_thread::sleep_for(std::chrono::milliseconds(20 * cycle));
+  }
+  auto input = h.Input(spec);
+  CHECK(input->Start().has_value());
+  CHECK(WaitFor([&] { return h.StoredCount() == static_cast<std::size_t>(kMessages); }, 30s));
+  std::this_thread::sleep_for(300ms);
+  CHECK_EQUAL(static_cast<std::size_t>(kMessages), h.StoredCount());
+  input->Stop();
+}
