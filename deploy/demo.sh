@@ -129,8 +129,11 @@ pids+=($!)
 ) &
 pids+=($!)
 
-# agent_rss_kb: the agent's resident set (VmRSS) in kB, empty once it has exited.
-agent_rss_kb() { awk '$1 == "VmRSS:" { print $2 }' "/proc/${agent_pid}/status" 2>/dev/null || true; }
+# agent_rss_kb [FIELD]: the agent's resident set (VmRSS, or RssAnon: its own heap and stacks,
+# RssFile: mapped binary and shared libraries) in kB; empty once it has exited.
+agent_rss_kb() {
+  awk -v f="${1:-VmRSS}:" '$1 == f { print $2 }' "/proc/${agent_pid}/status" 2>/dev/null || true
+}
 steady_rss=()
 
 psql_q() { psql "${FIELDSYNC_TEST_PGURL}" -X -q -v ON_ERROR_STOP=1 -P footer=off "$@"; }
@@ -144,7 +147,8 @@ while :; do
   psql_q -c "SELECT device, metric, bucket, n, round(avg::numeric, 2) AS avg, round(min::numeric, 2) AS min, round(max::numeric, 2) AS max, round(delta::numeric, 2) AS delta, round(optimal_pct::numeric, 1) AS optimal_pct, round(critical_pct::numeric, 1) AS critical_pct FROM fieldsync.hourly WHERE bucket = (SELECT max(bucket) FROM fieldsync.hourly) ORDER BY device, metric" || true
   "${FIELDSYNC}" --config "${work}/fieldsync.toml" status | head -n 20 || true
   rss=$(agent_rss_kb)
-  echo "agent VmRSS: ${rss:-gone} kB"
+  echo "agent VmRSS: ${rss:-gone} kB (RssAnon $(agent_rss_kb RssAnon) kB," \
+    "RssFile $(agent_rss_kb RssFile) kB)"
   # The first minute holds start-up (schema, first uploads, catching up): the steady state is after.
   if [[ -n ${rss} && $(($(date +%s) - started)) -gt 60 ]]; then steady_rss+=("${rss}"); fi
   if [[ ${duration} -gt 0 && $(($(date +%s) - started)) -ge ${duration} ]]; then
