@@ -451,6 +451,13 @@ main() {
   fi
   local deps_args=() arch
   for arch in "${arches[@]}"; do
+    case "${arch}" in
+      amd64 | arm64 | armhf) ;;
+      *)
+        echo "package: unknown architecture '${arch}' (FIELDSYNC_CROSS_ARCHES?)" >&2
+        return 2
+        ;;
+    esac
     if [[ ${arch} != "${HOST_ARCH}" ]]; then
       [[ ${HOST_ARCH} == amd64 && ${arch} != amd64 ]] || {
         echo "package: cannot build ${arch} on ${HOST_ARCH}" >&2
