@@ -51,7 +51,8 @@ core::Status Configure(Database& db, const StoreOptions& options) {
   // secure_delete (on in Debian's build) would zero freed content: extra writes for nothing here.
   return db.Exec(std::string("PRAGMA synchronous = ") +
                  (options.synchronous == Synchronous::kFull ? "FULL" : "NORMAL") +
-                 "; PRAGMA secure_delete = OFF; PRAGMA temp_store = MEMORY;");
+                 "; PRAGMA secure_delete = OFF; PRAGMA temp_store = MEMORY; PRAGMA cache_size = -" +
+                 std::to_string(std::max<std::int64_t>(64, options.cache_kib)) + ";");
 }
 
 core::Expected<std::string> LoadOrCreateInstanceId(Database& db) {
@@ -130,14 +131,20 @@ core::Expected<std::unique_ptr<Store>> Store::Open(const std::string& state_dir,
 
 Store::~Store() = default;
 
-core::Expected<UploadBatch> Store::OldestPending(std::size_t limit) {
+core::Expected<UploadBatch> Store::OldestPending(std::size_t limit, std::int64_t after_id) {
   UploadBatch batch;
+  // Sized once: growing by doubling would briefly hold one and a half batches.
+  const std::size_t expected = std::min<std::size_t>(limit, 64 * 1024);
+  batch.ids.reserve(expected);
+  batch.readings.reserve(expected);
+  batch.received_at.reserve(expected);
   core::Expected<CachedStatement> rows = impl_->db->Cached(
       "SELECT r.id, s.device, s.metric, r.ts, r.value, r.ts_source, r.ts + r.received_offset "
-      "FROM readings r JOIN series s ON s.id = r.series_id WHERE r.ts_source <> 3 "
+      "FROM readings r JOIN series s ON s.id = r.series_id WHERE r.id > ?2 AND r.ts_source <> 3 "
       "ORDER BY r.id LIMIT ?1");
   if (!rows) return rows.error();
   core::Status status = (*rows)->Bind(1, static_cast<std::int64_t>(limit));
+  if (status) status = (*rows)->Bind(2, after_id);
   if (!status) return status.error();
   while (true) {
     core::Expected<bool> row = (*rows)->Step();

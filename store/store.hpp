@@ -121,9 +121,10 @@ class Store {
   // readings (counted as dropped); reject_new refuses frames (counted as store_full).
   core::Expected<CommitResult> Commit(const IngestBatch& batch);
 
-  // Up to `limit` pending readings, oldest first (in insertion order). Held readings are not
-  // pending: they are never handed out.
-  core::Expected<UploadBatch> OldestPending(std::size_t limit);
+  // Up to `limit` pending readings with an id above `after_id`, oldest first (in insertion
+  // order), so that a reader can walk the outbox batch by batch before deleting any of it.
+  // Held readings are not pending: they are never handed out.
+  core::Expected<UploadBatch> OldestPending(std::size_t limit, std::int64_t after_id = 0);
   // Deletes exactly these rows (by id) in one transaction; ids no longer present (dropped to
   // make room meanwhile) are skipped. Never deletes by range.
   // Invariant: called only after the remote COMMIT of the same rows returned.

@@ -16,6 +16,9 @@ struct StoreOptions {
   std::int64_t max_mb = 1024;
   OnFull on_full = OnFull::kDropOldest;
   Synchronous synchronous = Synchronous::kFull;
+  // Page cache of this connection (not a configuration key: each user of the store picks what
+  // its access pattern needs; the uploader walks the outbox in order and needs little).
+  std::int64_t cache_kib = 2048;
 };
 
 struct AggregateOptions {

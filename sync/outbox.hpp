@@ -25,8 +25,10 @@ struct OutboxState {
 class ReadingOutbox {
  public:
   virtual ~ReadingOutbox() = default;
-  // Up to `limit` pending readings, oldest first.
-  virtual core::Expected<store::UploadBatch> OldestPending(std::size_t limit) = 0;
+  // Up to `limit` pending readings with an id above `after_id` (0: from the start), oldest
+  // first, ids ascending.
+  virtual core::Expected<store::UploadBatch> OldestPending(std::size_t limit,
+                                                           std::int64_t after_id) = 0;
   // Deletes exactly these rows. Invariant: only after the remote COMMIT of the same rows.
   virtual core::Status DeleteUploaded(const std::vector<std::int64_t>& ids) = 0;
   // Moves rows the remote refused for their data out of the upload queue, with the server's

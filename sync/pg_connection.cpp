@@ -297,9 +297,9 @@ core::Status PgConnection::PutCopyData(std::string_view data) {
     if (!waited) return waited;
     if (PQconsumeInput(conn_.get()) == 0) return LinkError("receive");
   }
-  // Hand what the socket takes now to the kernel, so the buffer stays one chunk or so.
-  if (PQflush(conn_.get()) < 0) return LinkError("COPY");
-  return core::Ok();
+  // Everything goes to the kernel before the next chunk is made: libpq's buffer would otherwise
+  // grow by whatever the server has not yet taken (memory proportional to the backlog).
+  return Flush(deadline);
 }
 
 core::Expected<PgResult> PgConnection::EndCopy() {

@@ -82,7 +82,8 @@ class PgConnection {
   core::Expected<std::vector<PgResult>> ExecPipeline(const std::vector<PgStatement>& statements,
                                                      std::size_t* failed = nullptr);
 
-  // COPY ... FROM STDIN: Begin sends the statement, PutCopyData streams bytes (any split),
+  // COPY ... FROM STDIN: Begin sends the statement, PutCopyData streams bytes (any split; it
+  // returns once the kernel has taken them, so memory stays one chunk however fast we produce),
   // EndCopy finishes and returns the COPY result (AffectedRows = rows copied) or the server's
   // error about the data.
   core::Status BeginCopy(std::string_view copy_sql);

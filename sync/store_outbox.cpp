@@ -15,8 +15,9 @@ std::string SqlStateInMessage(std::string_view message) {
   return "";
 }
 
-core::Expected<store::UploadBatch> StoreReadingOutbox::OldestPending(std::size_t limit) {
-  return store_.OldestPending(limit);
+core::Expected<store::UploadBatch> StoreReadingOutbox::OldestPending(std::size_t limit,
+                                                                     std::int64_t after_id) {
+  return store_.OldestPending(limit, after_id);
 }
 
 core::Status StoreReadingOutbox::DeleteUploaded(const std::vector<std::int64_t>& ids) {

@@ -18,7 +18,8 @@ std::string SqlStateInMessage(std::string_view message);
 class StoreReadingOutbox final : public ReadingOutbox {
  public:
   explicit StoreReadingOutbox(store::Store& store) : store_(store) {}
-  core::Expected<store::UploadBatch> OldestPending(std::size_t limit) override;
+  core::Expected<store::UploadBatch> OldestPending(std::size_t limit,
+                                                   std::int64_t after_id) override;
   core::Status DeleteUploaded(const std::vector<std::int64_t>& ids) override;
   // Store::Quarantine with the SQLSTATE taken from the reason (SqlStateInMessage).
   core::Status Quarantine(const std::vector<std::int64_t>& ids, const std::string& reason) override;

@@ -69,17 +69,6 @@ void WriteStats(CopyTextWriter& w, const store::BucketStats& s) {
   OptionalDouble(w, s.critical_pct());
 }
 
-// One element of a PostgreSQL array literal, always double-quoted.
-std::string ArrayElement(std::string_view text) {
-  std::string out = "\"";
-  for (char c : text) {
-    if (c == '"' || c == '\\') out.push_back('\\');
-    out.push_back(c);
-  }
-  out.push_back('"');
-  return out;
-}
-
 PgParam OptionalParam(const std::optional<double>& v) {
   return v ? PgParam(std::to_string(*v)) : PgParam();
 }
@@ -100,7 +89,11 @@ const char* ToString(UploadOutcome outcome) {
 
 Uploader::Uploader(UploaderOptions options, ReadingOutbox& readings, BucketOutbox* buckets,
                    core::Clock& clock)
-    : options_(std::move(options)), readings_(readings), buckets_(buckets), clock_(clock) {
+    : options_(std::move(options)),
+      readings_(readings),
+      buckets_(buckets),
+      clock_(clock),
+      sizer_(std::max<std::size_t>(1, options_.batch_size)) {
   if (options_.batch_size == 0) options_.batch_size = 1;
 }
 
@@ -138,17 +131,18 @@ core::Status Uploader::EnsureConnected() {
 }
 
 core::Status Uploader::RunCycleSteps(CycleReport& report) {
+  // Rows a failed delete left behind last cycle would otherwise be read and sent again.
+  if (auto deleted = DeleteCommitted(); !deleted) return deleted;
   if (auto connected = EnsureConnected(); !connected) return connected;
   if (auto refreshed = RefreshState(); !refreshed) return refreshed;
   if (buckets_ != nullptr) {
     if (auto hourly = UploadHourly(report); !hourly) return hourly;
     if (auto daily = UploadDaily(report); !daily) return daily;
   }
-  auto batch = readings_.OldestPending(options_.batch_size);
-  if (!batch) return batch.error().Wrap("local store");
-  report.batch_rows = static_cast<std::int64_t>(batch->ids.size());
-  report.more_pending = batch->ids.size() >= options_.batch_size;
-  if (!batch->ids.empty()) return UploadReadings(*batch, 0, batch->ids.size(), report);
+  auto sent = UploadReadingBacklog(report);
+  auto deleted = DeleteCommitted();
+  if (!sent) return sent;
+  if (!deleted) return deleted;
   if (transactions_ == 0) {
     auto touched = InTransaction(
         []() -> core::Expected<std::vector<PgStatement>> { return std::vector<PgStatement>{}; });
@@ -167,33 +161,36 @@ core::Status Uploader::RefreshState() {
   return core::Ok();
 }
 
-template <class Body>
-core::Expected<std::vector<PgResult>> Uploader::InTransaction(Body body) {
+core::Status Uploader::OpenTransaction() {
   std::vector<PgStatement> opening = {{"BEGIN", {}}, ClaimGatewayStatement()};
   if (!metrics_sent_) {
     if (auto metrics = MetricsStatement()) opening.push_back(std::move(*metrics));
   }
   std::size_t failed = 0;
+  const auto sent_at = std::chrono::steady_clock::now();
   auto opened = conn_->ExecPipeline(opening, &failed);
   if (!opened) {
     conn_->RollbackQuietly();
     if (failed == 2) return opened.error().Wrap("metrics upsert");
     return opened.error();
   }
+  sizer_.RecordRoundTrip(std::chrono::duration_cast<std::chrono::microseconds>(
+      std::chrono::steady_clock::now() - sent_at));
   if ((*opened)[1].rows() != 1) {
     // The WHERE on the claim's conflict branch left the row alone: another instance owns it.
     auto owner = RemoteGatewayOwner(*conn_, options_.schema, options_.gateway);
     conn_->RollbackQuietly();
     return OwnershipConflict(options_.gateway, owner && *owner ? **owner : "unknown");
   }
-  auto closing = body();
-  if (!closing) {
-    conn_->RollbackQuietly();
-    return closing.error();
-  }
-  const std::size_t work = closing->size();
-  closing->push_back({"COMMIT", {}});
-  auto done = conn_->ExecPipeline(*closing, &failed);
+  return core::Ok();
+}
+
+core::Expected<std::vector<PgResult>> Uploader::CommitTransaction(
+    std::vector<PgStatement> closing) {
+  const std::size_t work = closing.size();
+  closing.push_back({"COMMIT", {}});
+  std::size_t failed = 0;
+  auto done = conn_->ExecPipeline(closing, &failed);
   if (!done) {
     conn_->RollbackQuietly();
     return done.error();
@@ -202,6 +199,16 @@ core::Expected<std::vector<PgResult>> Uploader::InTransaction(Body body) {
   metrics_sent_ = true;
   done->resize(work);
   return done;
+}
+
+core::Expected<std::vector<PgResult>> Uploader::InTransaction(const TransactionBody& body) {
+  if (auto opened = OpenTransaction(); !opened) return opened.error();
+  auto closing = body();
+  if (!closing) {
+    conn_->RollbackQuietly();
+    return closing.error();
+  }
+  return CommitTransaction(std::move(*closing));
 }
 
 PgStatement Uploader::ClaimGatewayStatement() const {
@@ -250,12 +257,17 @@ std::optional<PgStatement> Uploader::MetricsStatement() const {
   return PgStatement{std::move(sql), std::move(params)};
 }
 
-core::Status Uploader::StreamCopy(const std::string& copy_sql, const std::string& rows) {
-  if (auto begun = conn_->BeginCopy(copy_sql); !begun) return begun;
+core::Status Uploader::PutCopyChunks(const std::string& rows) {
   for (std::size_t at = 0; at < rows.size(); at += kCopyChunkBytes) {
     auto put = conn_->PutCopyData(std::string_view(rows).substr(at, kCopyChunkBytes));
     if (!put) return put;
   }
+  return core::Ok();
+}
+
+core::Status Uploader::StreamCopy(const std::string& copy_sql, const std::string& rows) {
+  if (auto begun = conn_->BeginCopy(copy_sql); !begun) return begun;
+  if (auto put = PutCopyChunks(rows); !put) return put;
   auto ended = conn_->EndCopy();
   if (!ended) return ended.error();
   return core::Ok();
@@ -330,138 +342,6 @@ core::Status Uploader::UploadDaily(CycleReport& report) {
     if (rows->size() < options_.batch_size) return core::Ok();
   }
   return core::Ok();
-}
-
-std::string Uploader::EncodeReadings(const store::UploadBatch& batch, std::size_t begin,
-                                     std::size_t end) const {
-  CopyTextWriter w;
-  for (std::size_t i = begin; i < end; ++i) {
-    const core::Reading& r = batch.readings[i];
-    w.Text(options_.gateway);
-    w.Text(r.device);
-    w.Text(r.metric);
-    w.Timestamp(r.ts);
-    w.Double(r.value);
-    w.Text(core::ToString(r.ts_source));
-    if (i < batch.received_at.size()) {
-      w.Timestamp(batch.received_at[i]);
-    } else {
-      w.Null();
-    }
-    w.EndRow();
-  }
-  return w.buffer();
-}
-
-PgStatement Uploader::DevicesStatement(const store::UploadBatch& batch, std::size_t begin,
-                                       std::size_t end) const {
-  // First and last seen per device, computed here: the batch is in memory anyway, and the
-  // server then needs neither a staging table nor a GROUP BY on the direct path.
-  std::map<std::string, std::pair<core::TimeUs, core::TimeUs>> seen;
-  for (std::size_t i = begin; i < end; ++i) {
-    const core::Reading& r = batch.readings[i];
-    auto [it, fresh] = seen.try_emplace(r.device, r.ts, r.ts);
-    if (!fresh) {
-      it->second.first = std::min(it->second.first, r.ts);
-      it->second.second = std::max(it->second.second, r.ts);
-    }
-  }
-  std::string devices = "{", first = "{", last = "{";
-  for (const auto& [device, range] : seen) {
-    const char* sep = devices.size() > 1 ? "," : "";
-    devices += sep + ArrayElement(device);
-    first += sep + ArrayElement(core::FormatRfc3339(range.first));
-    last += sep + ArrayElement(core::FormatRfc3339(range.second));
-  }
-  devices += "}";
-  first += "}";
-  last += "}";
-  return {"INSERT INTO " + quoted_schema_ +
-              ".devices AS d (gateway, device, first_seen, last_seen) "
-              "SELECT $1, t.device, t.first_seen, t.last_seen "
-              "FROM unnest($2::text[], $3::timestamptz[], $4::timestamptz[]) "
-              "AS t(device, first_seen, last_seen) "
-              "ON CONFLICT (gateway, device) DO UPDATE SET "
-              "first_seen = LEAST(d.first_seen, EXCLUDED.first_seen), "
-              "last_seen = GREATEST(d.last_seen, EXCLUDED.last_seen)",
-          {options_.gateway, devices, first, last}};
-}
-
-core::Expected<std::int64_t> Uploader::SendReadings(const store::UploadBatch& batch,
-                                                    std::size_t begin, std::size_t end) {
-  const std::string rows = EncodeReadings(batch, begin, end);
-  const std::string columns = "(gateway, device, metric, ts, value, ts_source, received_at)";
-  // Fast path: COPY straight into readings; the devices upsert then travels with COMMIT. A
-  // resent row makes the COPY fail with a unique violation (kConflict), and then the staged
-  // path below absorbs the duplicates.
-  auto direct = InTransaction([&]() -> core::Expected<std::vector<PgStatement>> {
-    if (auto copied =
-            StreamCopy("COPY " + quoted_schema_ + ".readings " + columns + " FROM STDIN", rows);
-        !copied) {
-      return copied.error();
-    }
-    return std::vector<PgStatement>{DevicesStatement(batch, begin, end)};
-  });
-  if (direct) return static_cast<std::int64_t>(end - begin);
-  if (direct.error().code != Errc::kConflict) return direct.error();
-
-  auto staged = InTransaction([&]() -> core::Expected<std::vector<PgStatement>> {
-    auto created = conn_->Exec("CREATE TEMP TABLE fs_readings_stage (LIKE " + quoted_schema_ +
-                               ".readings) ON COMMIT DROP");
-    if (!created) return created.error();
-    if (auto copied = StreamCopy("COPY fs_readings_stage " + columns + " FROM STDIN", rows);
-        !copied) {
-      return copied.error();
-    }
-    return std::vector<PgStatement>{
-        {"INSERT INTO " + quoted_schema_ + ".readings " + columns +
-             " SELECT gateway, device, metric, ts, value, ts_source, received_at "
-             "FROM fs_readings_stage ON CONFLICT DO NOTHING",
-         {}},
-        DevicesStatement(batch, begin, end)};
-  });
-  if (!staged) return staged.error();
-  return (*staged)[0].AffectedRows();
-}
-
-core::Status Uploader::UploadReadings(const store::UploadBatch& batch, std::size_t begin,
-                                      std::size_t end, CycleReport& report) {
-  auto inserted = SendReadings(batch, begin, end);
-  const std::vector<std::int64_t> ids(batch.ids.begin() + static_cast<std::ptrdiff_t>(begin),
-                                      batch.ids.begin() + static_cast<std::ptrdiff_t>(end));
-  if (inserted) {
-    // Invariant: a row leaves the outbox only after the remote COMMIT returned (just now).
-    if (auto deleted = readings_.DeleteUploaded(ids); !deleted) {
-      return deleted.error().Wrap(
-          "uploaded, but the local delete failed (the rows will be resent and skipped)");
-    }
-    state_.pending =
-        std::max<std::int64_t>(0, state_.pending - static_cast<std::int64_t>(ids.size()));
-    report.inserted += *inserted;
-    report.skipped += static_cast<std::int64_t>(end - begin) - *inserted;
-    return core::Ok();
-  }
-  if (inserted.error().code != Errc::kRemoteData) return inserted.error();
-  if (end - begin == 1) {
-    const core::Reading& r = batch.readings[begin];
-    const std::string reason = inserted.error().message;
-    auto moved = readings_.Quarantine(ids, reason);
-    if (!moved) {
-      // The row stays pending; the rest of the batch still goes, and the cycle reports it.
-      if (!refused_) {
-        refused_ = MakeError(moved.error().code, "the server refused reading (" + r.device + ", " +
-                                                     r.metric + ", " + core::FormatRfc3339(r.ts) +
-                                                     "): " + reason + "; " + moved.error().message);
-      }
-      return core::Ok();
-    }
-    ++report.quarantined;
-    return core::Ok();
-  }
-  // Bisect: the halves go in their own transactions until the refused rows stand alone.
-  const std::size_t mid = begin + (end - begin) / 2;
-  if (auto left = UploadReadings(batch, begin, mid, report); !left) return left;
-  return UploadReadings(batch, mid, end, report);
 }
 
 }  // namespace fieldsync::sync

@@ -27,7 +27,7 @@ struct BackfillFlags {
 class NoReadingsOutbox final : public sync::ReadingOutbox {
  public:
   explicit NoReadingsOutbox(sync::ReadingOutbox& store) : store_(store) {}
-  core::Expected<store::UploadBatch> OldestPending(std::size_t) override {
+  core::Expected<store::UploadBatch> OldestPending(std::size_t, std::int64_t) override {
     return store::UploadBatch{};
   }
   core::Status DeleteUploaded(const std::vector<std::int64_t>&) override { return core::Ok(); }

@@ -100,7 +100,9 @@ int Sync(CommandContext& context, const SyncRequest& flags) {
   }
   if (!lock) return Fail("cannot sync: " + lock.error().message);
   core::SystemClock clock;
-  auto store = store::Store::Open(config->state_dir, config->store, clock);
+  store::StoreOptions store_options = config->store;
+  store_options.cache_kib = sync::kUploaderStoreCacheKib;
+  auto store = store::Store::Open(config->state_dir, store_options, clock);
   if (!store) return Fail("cannot open the store: " + store.error().message);
   auto aggregates =
       store::AggregateStore::Open((*store)->database(), config->aggregate, config->metrics);

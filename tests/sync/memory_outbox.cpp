@@ -22,10 +22,12 @@ std::vector<core::Reading> MemoryReadingOutbox::PendingReadings() const {
   return out;
 }
 
-core::Expected<store::UploadBatch> MemoryReadingOutbox::OldestPending(std::size_t limit) {
+core::Expected<store::UploadBatch> MemoryReadingOutbox::OldestPending(std::size_t limit,
+                                                                      std::int64_t after_id) {
   std::lock_guard<std::mutex> lock(mu_);
   store::UploadBatch batch;
-  for (const auto& [id, row] : rows_) {
+  for (auto it = rows_.upper_bound(after_id); it != rows_.end(); ++it) {
+    const auto& [id, row] = *it;
     if (batch.ids.size() >= limit) break;
     if (quarantined_.count(id) != 0) continue;
     batch.ids.push_back(id);

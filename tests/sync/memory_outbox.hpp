@@ -20,7 +20,8 @@ class MemoryReadingOutbox final : public sync::ReadingOutbox {
   const std::map<std::int64_t, std::string>& quarantined() const { return quarantined_; }
   void set_quarantine_available(bool available) { quarantine_available_ = available; }
 
-  core::Expected<store::UploadBatch> OldestPending(std::size_t limit) override;
+  core::Expected<store::UploadBatch> OldestPending(std::size_t limit,
+                                                   std::int64_t after_id) override;
   core::Status DeleteUploaded(const std::vector<std::int64_t>& ids) override;
   core::Status Quarantine(const std::vector<std::int64_t>& ids, const std::string& reason) override;
   core::Expected<sync::OutboxState> State() override;

@@ -102,6 +102,9 @@ void TcpProxy::Loop() {
         ClosePair(pair);
         continue;
       }
+      if (!from_client && answer_delay_ms_ > 0) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(answer_delay_ms_.load()));
+      }
       const int to = from_client ? pair.server : pair.client;
       for (ssize_t sent = 0; sent < n;) {
         const ssize_t w = ::write(to, buf + sent, static_cast<size_t>(n - sent));

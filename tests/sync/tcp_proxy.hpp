@@ -2,8 +2,9 @@
 // TcpProxy: a loopback TCP proxy for fault injection between the uploader and PostgreSQL.
 // It can freeze (stop forwarding but keep every socket open, so the kernel still acknowledges
 // packets: a half-open path) and cut connections right before or right after it forwards a
-// client message containing a given text (e.g. "COMMIT"). Runs one thread; methods are
-// thread-safe.
+// client message containing a given text (e.g. "COMMIT"), and hold every answer of the server
+// for a while (a slow link: each round trip takes that much longer). Runs one thread; methods
+// are thread-safe.
 
 #include <atomic>
 #include <cstdint>
@@ -26,6 +27,8 @@ class TcpProxy {
 
   int port() const { return port_; }
   void SetFrozen(bool frozen) { frozen_ = frozen; }
+  // Each chunk from the server is forwarded this many milliseconds late.
+  void SetAnswerDelay(int ms) { answer_delay_ms_ = ms; }
   // The next client chunk containing `needle` closes that connection (both sides), before or
   // after forwarding it; then the rule is spent.
   void CutOn(const std::string& needle, Cut when);
@@ -45,6 +48,7 @@ class TcpProxy {
   int wake_[2] = {-1, -1};
   int port_ = 0;
   std::atomic<bool> frozen_{false};
+  std::atomic<int> answer_delay_ms_{0};
   std::atomic<bool> stop_{false};
   std::atomic<int> cuts_{0};
   std::mutex mu_;

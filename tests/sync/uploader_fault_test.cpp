@@ -1,5 +1,6 @@
-// The upload path through a loopback proxy that misbehaves: a half-open path, and connections
-// cut right before or right after COMMIT reaches the server (the in-doubt commit).
+// The upload path through a loopback proxy that misbehaves: a half-open path, connections cut
+// right before or right after COMMIT reaches the server (the in-doubt commit), and a slow link
+// (transactions of several batches, with resends and refused rows inside them).
 #include <chrono>
 #include <random>
 #include <set>
@@ -11,6 +12,7 @@
 #include "tests/sync/memory_outbox.hpp"
 #include "tests/sync/pg_test_schema.hpp"
 #include "tests/sync/tcp_proxy.hpp"
+#include "tests/sync/uploader_fixture.hpp"
 
 // Last: its leak-detector macros must not meet the standard headers above.
 #include <CppUTest/TestHarness.h>
@@ -135,4 +137,67 @@ TEST(UploaderFaults, CutAroundCommitLosesAndDuplicatesNothing) {
   }
   LONGS_EQUAL(20, retries);
   LONGS_EQUAL(20, f.proxy.cuts());
+}
+
+namespace {
+
+// 20 batches of 100 behind answers delayed by 20 ms: transactions of several batches.
+constexpr int kSlowReadings = 2000;
+
+struct SlowLinkFixture : ProxyFixture {
+  explicit SlowLinkFixture(const std::string& url) : ProxyFixture(url, 10) {
+    for (const auto& r : Readings(kSlowReadings, 0)) outbox.Add(r);
+    proxy.SetAnswerDelay(20);
+  }
+  std::int64_t RemoteTransactions() {
+    return std::stoll(std::string(
+        db.Exec("SELECT count(DISTINCT xmin::text) FROM \"" + db.name() + "\".readings")
+            .Value(0, 0)));
+  }
+};
+
+}  // namespace
+
+TEST(UploaderFaults, OverASlowLinkATransactionCarriesSeveralBatchesAndEveryRowLandsOnce) {
+  auto url = TestPgUrl();
+  if (!url) return;
+  SlowLinkFixture f(*url);
+  sync::Uploader uploader(f.options, f.outbox, nullptr, f.clock);
+  const sync::CycleReport total = testing::Drain(uploader);
+  LONGS_EQUAL(kSlowReadings, total.inserted);
+  LONGS_EQUAL(0, f.outbox.pending());
+  LONGS_EQUAL(kSlowReadings, f.RemoteRows());
+  CHECK(f.RemoteTransactions() < kSlowReadings / 100);
+}
+
+TEST(UploaderFaults, RowsAlreadyRemoteInsideASeveralBatchTransactionAreSkippedBatchByBatch) {
+  auto url = TestPgUrl();
+  if (!url) return;
+  SlowLinkFixture f(*url);
+  // The rows of readings 750..799 (the middle of the eighth batch) are already there, as after
+  // a COMMIT whose answer was lost.
+  f.db.Exec("INSERT INTO \"" + f.db.name() +
+            "\".readings (gateway, device, metric, ts, value, ts_source) "
+            "SELECT 'gw', 'd' || (i % 3), 'm', timestamptz '2000-01-01 00:00:00+00' + "
+            "i * interval '1 millisecond', i * 0.5, 'device' FROM generate_series(750, 799) i");
+  sync::Uploader uploader(f.options, f.outbox, nullptr, f.clock);
+  const sync::CycleReport total = testing::Drain(uploader);
+  LONGS_EQUAL(50, total.skipped);
+  LONGS_EQUAL(kSlowReadings - 50, total.inserted);
+  LONGS_EQUAL(0, f.outbox.pending());
+  LONGS_EQUAL(kSlowReadings, f.RemoteRows());
+}
+
+TEST(UploaderFaults, ARefusedRowInsideASeveralBatchTransactionIsQuarantinedAndTheRestLand) {
+  auto url = TestPgUrl();
+  if (!url) return;
+  SlowLinkFixture f(*url);
+  f.db.Exec("ALTER TABLE \"" + f.db.name() + "\".readings ADD CHECK (value <> 512.5)");
+  sync::Uploader uploader(f.options, f.outbox, nullptr, f.clock);
+  const sync::CycleReport total = testing::Drain(uploader);
+  LONGS_EQUAL(1, total.quarantined);
+  LONGS_EQUAL(kSlowReadings - 1, total.inserted);
+  LONGS_EQUAL(1, f.outbox.quarantined().size());
+  LONGS_EQUAL(0, f.outbox.pending());
+  LONGS_EQUAL(kSlowReadings - 1, f.RemoteRows());
 }
