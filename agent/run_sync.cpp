@@ -142,6 +142,7 @@ void RunSync::HandleRunRequest(const nlohmann::json& args, RunCommandDone done) 
   SyncWaiter waiter;
   // The batches pending now, plus the cycle that finds the outbox empty after a full batch.
   waiter.max_cycles = request->once ? 1 : preview.batches() + 1;
+  waiter.one_batch = request->once;
   waiter.done = std::move(done);
   std::lock_guard<std::mutex> lock(mutex_);
   requested_.push_back(std::move(waiter));
@@ -238,7 +239,9 @@ void RunSync::Run(std::shared_ptr<const Settings> settings) {
       rebuild = false;
     }
     if (!session.local) {
-      auto opened = LocalStore::Open(config, clock_);
+      Config store_config = config;
+      store_config.store.cache_kib = sync::kUploaderStoreCacheKib;
+      auto opened = LocalStore::Open(store_config, clock_);
       if (opened) {
         session.local = std::move(*opened);
         open_error.clear();
@@ -346,7 +349,10 @@ void RunSync::Run(std::shared_ptr<const Settings> settings) {
     }
 
     committed_since_cycle_.store(0);
-    const sync::CycleReport report = session.uploader->RunCycle();
+    const bool one_batch = std::any_of(in_progress.begin(), in_progress.end(),
+                                       [](const SyncWaiter& w) { return w.one_batch; });
+    const sync::CycleReport report = session.uploader->RunCycle(
+        one_batch ? sync::CycleScope::kOneBatch : sync::CycleScope::kBacklog);
     schedule->Record(report, clock_.BootTimeUs(), clock_.NowUs());
     LogCycle(report);
     sync::LastSync last = schedule->last_sync();

@@ -104,6 +104,7 @@ class RunSync final : public ServiceComponent {
   // One "sync" run request waiting for its cycles.
   struct SyncWaiter {
     std::int64_t max_cycles = 1;
+    bool one_batch = false;  // --once: its cycle sends at most one batch
     SyncTotals totals;
     RunCommandDone done;  // called on the event loop thread only
   };

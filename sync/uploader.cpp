@@ -101,8 +101,9 @@ Uploader::~Uploader() = default;
 
 void Uploader::Disconnect() { conn_.reset(); }
 
-CycleReport Uploader::RunCycle() {
+CycleReport Uploader::RunCycle(CycleScope scope) {
   CycleReport report;
+  scope_ = scope;
   metrics_sent_ = false;
   transactions_ = 0;
   refused_.reset();

@@ -70,6 +70,10 @@ constexpr std::int64_t kUploaderStoreCacheKib = 512;
 
 enum class UploadOutcome : unsigned char { kOk, kRetry, kError };
 
+// How many readings a cycle sends: as many as fit in its time (a backlog drains in few cycles),
+// or at most one batch in one transaction (`fieldsync sync --once`, §7).
+enum class CycleScope : unsigned char { kBacklog, kOneBatch };
+
 const char* ToString(UploadOutcome outcome);
 
 struct CycleReport {
@@ -94,7 +98,7 @@ class Uploader {
   Uploader(const Uploader&) = delete;
   Uploader& operator=(const Uploader&) = delete;
 
-  CycleReport RunCycle();
+  CycleReport RunCycle(CycleScope scope = CycleScope::kBacklog);
   // Drops the connection (the next cycle reconnects).
   void Disconnect();
 
@@ -160,7 +164,8 @@ class Uploader {
   int transactions_ = 0;                // committed this cycle
   std::optional<core::Error> refused_;  // a refused row that could not be quarantined
   TransactionSizer sizer_;
-  std::vector<std::int64_t> committed_;  // remotely committed, not yet deleted locally
+  CycleScope scope_ = CycleScope::kBacklog;  // of the running cycle
+  std::vector<std::int64_t> committed_;      // remotely committed, not yet deleted locally
 };
 
 }  // namespace fieldsync::sync

@@ -56,7 +56,7 @@ core::Status Uploader::UploadReadingBacklog(CycleReport& report) {
     }
     after = span.last_id;
     report.more_pending = span.last_batch_full;
-    if (!span.last_batch_full) return core::Ok();
+    if (!span.last_batch_full || scope_ == CycleScope::kOneBatch) return core::Ok();
     if (SteadyClock::now() - started >= kCycleBudget) return core::Ok();
   }
 }
@@ -105,7 +105,8 @@ core::Status Uploader::StreamReadings(store::UploadBatch batch, TransactionSpan&
         return deleted;
       }
     }
-    if (!span.last_batch_full || !sizer_.TakeAnother(batches, ids.size(), Since(streaming_since))) {
+    if (!span.last_batch_full || scope_ == CycleScope::kOneBatch ||
+        !sizer_.TakeAnother(batches, ids.size(), Since(streaming_since))) {
       break;
     }
     batch = {};  // one batch in memory at a time

@@ -127,7 +127,8 @@ int Sync(CommandContext& context, const SyncRequest& flags) {
 
   SyncTotals total;
   while (true) {
-    const sync::CycleReport r = uploader.RunCycle();
+    const sync::CycleReport r =
+        uploader.RunCycle(flags.once ? sync::CycleScope::kOneBatch : sync::CycleScope::kBacklog);
     total.Add(r);
     if (r.batch_rows > 0 || r.hourly > 0 || r.daily > 0) {
       std::cerr << "fieldsync: batch of " << r.batch_rows << ": inserted " << r.inserted

@@ -16,10 +16,8 @@ TEST(DeviceRanges, EachDeviceGetsItsEarliestAndLatestReadingInNameOrder) {
   LONGS_EQUAL(4, statement.params.size());
   STRCMP_EQUAL("gw", statement.params[0]->c_str());
   STRCMP_EQUAL("{\"meter\",\"pump\"}", statement.params[1]->c_str());
-  STRCMP_EQUAL("{\"1970-01-01T00:00:05Z\",\"1970-01-01T00:00:01Z\"}",
-               statement.params[2]->c_str());
-  STRCMP_EQUAL("{\"1970-01-01T00:00:05Z\",\"1970-01-01T00:00:03Z\"}",
-               statement.params[3]->c_str());
+  STRCMP_EQUAL("{\"1970-01-01T00:00:05Z\",\"1970-01-01T00:00:01Z\"}", statement.params[2]->c_str());
+  STRCMP_EQUAL("{\"1970-01-01T00:00:05Z\",\"1970-01-01T00:00:03Z\"}", statement.params[3]->c_str());
   CHECK(statement.sql.find("\"fieldsync\".devices") != std::string::npos);
 }
 

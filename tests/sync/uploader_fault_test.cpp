@@ -150,9 +150,9 @@ struct SlowLinkFixture : ProxyFixture {
     proxy.SetAnswerDelay(20);
   }
   std::int64_t RemoteTransactions() {
-    return std::stoll(std::string(
-        db.Exec("SELECT count(DISTINCT xmin::text) FROM \"" + db.name() + "\".readings")
-            .Value(0, 0)));
+    return std::stoll(
+        std::string(db.Exec("SELECT count(DISTINCT xmin::text) FROM \"" + db.name() + "\".readings")
+                        .Value(0, 0)));
   }
 };
 

@@ -23,9 +23,9 @@ namespace fieldsync::testing {
 
 using core::Reading;
 using sync::CycleReport;
-using sync::UploadOutcome;
 using sync::Uploader;
 using sync::UploaderOptions;
+using sync::UploadOutcome;
 
 using Key = std::tuple<std::string, std::string, std::int64_t, double>;
 

@@ -286,3 +286,24 @@ TEST(Uploader, ThePrintedGrantsAreEnoughToUpload) {
   uploader.Disconnect();
   f.db.Exec("DROP OWNED BY " + role + "; DROP ROLE " + role);
 }
+
+TEST(Uploader, ACycleSendsTheBacklogAndAOneBatchCycleOnlyItsOldestBatch) {
+  auto url = TestPgUrl();
+  if (!url) return;
+  Fixture f(*url, 100);
+  for (const auto& r : Generate(250, 21)) f.outbox.Add(r);
+  Uploader uploader(f.options, f.outbox, nullptr, f.clock);
+
+  CycleReport one = uploader.RunCycle(CycleScope::kOneBatch);
+  CHECK_TEXT(one.outcome == UploadOutcome::kOk, one.message.c_str());
+  LONGS_EQUAL(100, one.inserted);
+  CHECK(one.more_pending);
+  LONGS_EQUAL(150, f.outbox.pending());
+
+  CycleReport rest = uploader.RunCycle();
+  CHECK_TEXT(rest.outcome == UploadOutcome::kOk, rest.message.c_str());
+  LONGS_EQUAL(150, rest.inserted);
+  CHECK_FALSE(rest.more_pending);
+  LONGS_EQUAL(0, f.outbox.pending());
+  LONGS_EQUAL(250, f.RemoteCount("readings"));
+}
