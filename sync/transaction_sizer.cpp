@@ -13,8 +13,8 @@ bool TransactionSizer::TakeAnother(std::size_t batches, std::size_t rows,
   if (!round_trip_) return false;
   if (batches >= kMaxBatches || rows + batch_size_ > kMaxRows) return false;
   if (streaming >= kMaxStreaming) return false;
-  return streaming < kMinStreaming ||
-         streaming < *round_trip_ * (kRoundTripsPerTransaction * kStreamPerRoundTrip);
+  if (streaming < kMinStreaming && batches < kMinStreamingBatches) return true;
+  return streaming < *round_trip_ * (kRoundTripsPerTransaction * kStreamPerRoundTrip);
 }
 
 }  // namespace fieldsync::sync

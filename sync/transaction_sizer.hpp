@@ -6,10 +6,11 @@
 // 50 ms of round trip a 5,000-row batch would spend most of its time waiting, and even on
 // loopback a backlog drained one batch per transaction waits for a COMMIT every few
 // milliseconds. So a transaction takes another batch while the time spent streaming is short
-// next to its round trips (kStreamPerRoundTrip of them) or below kMinStreaming, up to
-// kMaxBatches batches and kMaxRows rows (the ids of a transaction stay in memory until its
-// COMMIT: 8 bytes each) and kMaxStreaming of streaming, so a transaction never grows without
-// bound. The round trip is a smoothed measurement of the transaction starts.
+// next to its round trips (kStreamPerRoundTrip of them) or below kMinStreaming (for at most
+// kMinStreamingBatches batches: a small batch_size still means small transactions), up to
+// kMaxBatches batches, kMaxRows rows and kMaxStreaming of streaming, so a transaction never
+// grows without bound (its ids wait in memory for its COMMIT, as runs: id_runs.hpp). The round trip
+// is a smoothed measurement of the transaction starts.
 //
 // Pure logic, no I/O; not thread-safe.
 
@@ -22,10 +23,11 @@ namespace fieldsync::sync {
 class TransactionSizer {
  public:
   static constexpr int kRoundTripsPerTransaction = 3;
-  static constexpr int kStreamPerRoundTrip = 8;  // overhead at most 1/(1 + 8) of a transaction
-  static constexpr std::size_t kMaxBatches = 32;
-  static constexpr std::size_t kMaxRows = 64 * 1024;
+  static constexpr int kStreamPerRoundTrip = 16;  // overhead at most 1/17 of a transaction
+  static constexpr std::size_t kMaxBatches = 256;
+  static constexpr std::size_t kMaxRows = 1024 * 1024;
   static constexpr std::chrono::milliseconds kMinStreaming{200};
+  static constexpr std::size_t kMinStreamingBatches = 8;  // kMinStreaming adds at most these
   static constexpr std::chrono::seconds kMaxStreaming{10};
 
   explicit TransactionSizer(std::size_t batch_size) : batch_size_(batch_size) {}

@@ -6,7 +6,7 @@
 // first transaction of the cycle, upserts the `metrics` rows:
 //   1. aggregate buckets changed since their last upload (hourly, then daily), with
 //      INSERT ... ON CONFLICT DO UPDATE, so dashboards recover first after an outage;
-//   2. the pending readings, oldest first, for about two seconds: each transaction COPYs one or
+//   2. the pending readings, oldest first, for about five seconds: each transaction COPYs one or
 //      more batches of `batch_size` straight into `readings` (more than one when the link's
 //      round trip is long: transaction_sizer.hpp), read from the outbox while the COPY streams,
 //      and upserts `devices` (first_seen/last_seen) with its COMMIT. When a COPY hits a unique
@@ -47,6 +47,7 @@
 #include "core/expected.hpp"
 #include "core/metric_spec.hpp"
 #include "sync/copy_text.hpp"
+#include "sync/id_runs.hpp"
 #include "sync/outbox.hpp"
 #include "sync/pg_connection.hpp"
 #include "sync/transaction_sizer.hpp"
@@ -165,7 +166,7 @@ class Uploader {
   std::optional<core::Error> refused_;  // a refused row that could not be quarantined
   TransactionSizer sizer_;
   CycleScope scope_ = CycleScope::kBacklog;  // of the running cycle
-  std::vector<std::int64_t> committed_;      // remotely committed, not yet deleted locally
+  IdRuns committed_;                         // remotely committed, not yet deleted locally
 };
 
 }  // namespace fieldsync::sync

@@ -19,13 +19,16 @@ constexpr std::string_view kReadingColumns =
     "(gateway, device, metric, ts, value, ts_source, received_at)";
 // A cycle stops starting transactions after this long, so that the loop around it sees stop
 // requests, new settings and run requests in time; more_pending then asks for the next cycle.
-constexpr auto kCycleBudget = std::chrono::seconds(2);
+constexpr auto kCycleBudget = std::chrono::seconds(5);
 // Uploaded rows leave the local store in deletes of at least this many (and at the end of every
 // cycle): one SQLite transaction then writes each b-tree page it empties once instead of once
-// per batch. A crash before the delete costs
-// a resend of at most this many rows (the primary key absorbs it); the ids cost 8 bytes each.
+// per batch; each local transaction deletes at most this many. A crash before the delete costs
+// a resend of those rows (the primary key absorbs it).
 constexpr std::size_t kDeleteAtLeast = 32 * 1024;
 constexpr std::size_t kStreamChunkBytes = 64 * 1024;
+// A transaction whose ids are far from consecutive (held or quarantined rows in between) stops
+// early, so that its ids stay a few hundred KiB.
+constexpr std::size_t kMaxIdRuns = 16 * 1024;
 
 std::chrono::microseconds Since(SteadyClock::time_point start) {
   return std::chrono::duration_cast<std::chrono::microseconds>(SteadyClock::now() - start);
@@ -83,7 +86,7 @@ core::Status Uploader::StreamReadings(store::UploadBatch batch, TransactionSpan&
   }
 
   DeviceRanges devices;
-  std::vector<std::int64_t> ids;
+  IdRuns ids;
   std::size_t batches = 0;
   const auto streaming_since = SteadyClock::now();
   while (true) {
@@ -94,7 +97,7 @@ core::Status Uploader::StreamReadings(store::UploadBatch batch, TransactionSpan&
       return put;
     }
     for (const core::Reading& r : batch.readings) devices.Add(r.device, r.ts);
-    ids.insert(ids.end(), batch.ids.begin(), batch.ids.end());
+    ids.Append(batch.ids);
     ++batches;
     report.batch_rows += static_cast<std::int64_t>(batch.ids.size());
     // The server parses what was just sent while the previous transaction's rows leave the
@@ -105,7 +108,7 @@ core::Status Uploader::StreamReadings(store::UploadBatch batch, TransactionSpan&
         return deleted;
       }
     }
-    if (!span.last_batch_full || scope_ == CycleScope::kOneBatch ||
+    if (!span.last_batch_full || scope_ == CycleScope::kOneBatch || ids.runs() >= kMaxIdRuns ||
         !sizer_.TakeAnother(batches, ids.size(), Since(streaming_since))) {
       break;
     }
@@ -132,7 +135,7 @@ core::Status Uploader::StreamReadings(store::UploadBatch batch, TransactionSpan&
   if (auto committed = CommitTransaction(std::move(closing)); !committed) return committed.error();
   // COMMIT returned: these rows may leave the outbox now (DeleteCommitted, while the next
   // transaction streams or at the end of the cycle).
-  committed_.insert(committed_.end(), ids.begin(), ids.end());
+  committed_.Append(ids);
   report.inserted += static_cast<std::int64_t>(ids.size());
   return core::Ok();
 }
@@ -155,13 +158,19 @@ core::Status Uploader::ResendBatchByBatch(const TransactionSpan& span, CycleRepo
 
 core::Status Uploader::DeleteCommitted() {
   if (committed_.empty()) return core::Ok();
-  if (auto deleted = readings_.DeleteUploaded(committed_); !deleted) {
+  // Chunks bound the ids in memory; each is one local transaction. After a failed chunk the
+  // whole set is tried again later: ids already gone are skipped.
+  auto deleted = committed_.ForEachChunk(kDeleteAtLeast,
+                                         [&](const std::vector<std::int64_t>& ids) -> core::Status {
+                                           return readings_.DeleteUploaded(ids);
+                                         });
+  if (!deleted) {
     return deleted.error().Wrap(
         "uploaded, but the local delete failed (the rows will be resent and skipped)");
   }
   state_.pending =
       std::max<std::int64_t>(0, state_.pending - static_cast<std::int64_t>(committed_.size()));
-  committed_.clear();
+  committed_.Clear();
   return core::Ok();
 }
 

@@ -1,7 +1,7 @@
 // Crash safety of the upload path: a backlog drained by `fieldsync run` while it is killed with
 // SIGKILL at random moments and restarted. Afterwards the remote holds exactly the generated
 // readings, once each, the local store is empty, and the store passed integrity_check after
-// every kill. Quick: 20,000 readings and 10 kills; FIELDSYNC_FAULT_FULL=1: 200,000 and 30.
+// every kill. Quick: 60,000 readings and 10 kills; FIELDSYNC_FAULT_FULL=1: 200,000 and 30.
 #include <random>
 #include <string>
 
@@ -22,7 +22,7 @@ TEST(CrashSafety, ABacklogDrainedThroughRandomKillsArrivesExactlyOnce) {
   if (!url) return;
   const auto started = std::chrono::steady_clock::now();
   const bool full = testing::FaultFull();
-  const int readings = full ? 200'000 : 20'000;
+  const int readings = full ? 200'000 : 60'000;
   const int kills = full ? 32 : 10;
   const int batch = full ? 1000 : 100;
   testing::PgTestSchema schema(*url);
@@ -50,7 +50,7 @@ TEST(CrashSafety, ABacklogDrainedThroughRandomKillsArrivesExactlyOnce) {
                    testing::ReadFile(dir.File("ingest.log")).c_str());
 
   std::mt19937 rng(std::random_device{}());
-  std::uniform_int_distribution<int> delay_ms(30, full ? 1500 : 400);
+  std::uniform_int_distribution<int> delay_ms(30, full ? 1500 : 300);
   int mid_drain = 0;
   for (int k = 0; k < kills; ++k) {
     {

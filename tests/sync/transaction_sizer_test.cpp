@@ -35,6 +35,9 @@ TEST(TransactionSizer, OnLoopbackATransactionStreamsForTheMinimumTimeAndNoLonger
   LONGS_EQUAL(4, BatchesPerTransaction(sizer, milliseconds(60)));
   // A batch that alone streams longer than the minimum is a transaction of its own.
   LONGS_EQUAL(1, BatchesPerTransaction(sizer, milliseconds(250)));
+  // Small batches: the minimum adds at most kMinStreamingBatches of them.
+  LONGS_EQUAL(TransactionSizer::kMinStreamingBatches,
+              BatchesPerTransaction(sizer, milliseconds(1)));
 }
 
 TEST(TransactionSizer, OverASlowLinkTheRoundTripsBecomeASmallShareOfATransaction) {
@@ -43,7 +46,7 @@ TEST(TransactionSizer, OverASlowLinkTheRoundTripsBecomeASmallShareOfATransaction
   const std::size_t batches = BatchesPerTransaction(sizer, milliseconds(60));
   const auto streaming = milliseconds(60) * static_cast<long>(batches);
   const auto waiting = milliseconds(50) * TransactionSizer::kRoundTripsPerTransaction;
-  // At most one ninth of the transaction is spent on round trips, and no more batches than
+  // At most 1/17 of the transaction is spent on round trips, and no more batches than
   // that needs.
   CHECK(waiting * TransactionSizer::kStreamPerRoundTrip <= streaming);
   CHECK(waiting * TransactionSizer::kStreamPerRoundTrip > streaming - milliseconds(60));
@@ -55,10 +58,11 @@ TEST(TransactionSizer, ATransactionStopsAtTheBatchRowAndTimeCaps) {
   sizer.RecordRoundTrip(std::chrono::seconds(30));  // a link so slow that only the caps stop it
   LONGS_EQUAL(TransactionSizer::kMaxBatches, BatchesPerTransaction(sizer, microseconds(1)));
 
-  TransactionSizer big(20'000);
+  const std::size_t large = TransactionSizer::kMaxRows / 4;
+  TransactionSizer big(large);
   big.RecordRoundTrip(std::chrono::seconds(30));
-  CHECK(big.TakeAnother(2, 40'000, microseconds(1)));
-  CHECK_FALSE(big.TakeAnother(3, 60'000, microseconds(1)));  // a fourth would pass kMaxRows
+  CHECK(big.TakeAnother(3, 3 * large, microseconds(1)));
+  CHECK_FALSE(big.TakeAnother(4, 4 * large, microseconds(1)));  // a fifth would pass kMaxRows
 
   CHECK_FALSE(sizer.TakeAnother(1, kBatch, TransactionSizer::kMaxStreaming));
 }
