@@ -6,6 +6,7 @@
 #     (how a hand-written sync script does it; measured on the first INSERT_ROWS readings);
 # plus the same drain through a loopback proxy that adds 50 ms of round trip (25 ms each way),
 # and the peak RSS of `fieldsync sync` for two backlog sizes (N and N/10).
+# Output: a table, and ROW|...| lines (tests/bench/run.sh collects them).
 #
 # Usage: tests/bench/drain_bench.sh [N]        (default 1,000,000 readings)
 # Env:   FIELDSYNC_TEST_PGURL  a superuser URL (tests/support/services.sh); without it a
@@ -15,7 +16,6 @@
 #        BATCH_SIZE            [sync] batch_size for the drain and the INSERT baseline (5000)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-root=$PWD
 n=${1:-1000000}
 bin=${FIELDSYNC_BIN:-build/release/agent/fieldsync}
 batch=${BATCH_SIZE:-5000}
@@ -162,6 +162,15 @@ for name, rows_, secs, rate, ratio in rows:
     print(f"{name:46} {rows_:>10} {secs:8.2f} {rate:11,.0f}  {ratio}")
 print(f"peak RSS of fieldsync sync: {a_rss:.1f} MiB draining {n}, {e_rss:.1f} MiB draining {e_n} "
       f"({e_n / e_s:,.0f} readings/s), {d_rss:.1f} MiB through the proxy  [< 20 MiB, flat]")
+print(f"ROW|drain into PostgreSQL, fieldsync sync ({n:,} readings, batch {batch:,})|{a:,.0f} readings/s|"
+      f"psql \\copy of the same rows: {b:,.0f} readings/s|{a / b:.2f} (>= 0.5, aim 0.75)")
+print(f"ROW|drain vs one INSERT per reading ({c_rows:,} readings, COMMIT per {batch:,})|{a:,.0f} readings/s|"
+      f"INSERT per reading: {c:,.0f} readings/s|{a / c:.1f} (>= 3)")
+print(f"ROW|drain through a proxy adding 50 ms of round trip|{d:,.0f} readings/s|"
+      f"same drain on loopback: {a:,.0f} readings/s|{d / a:.2f} (>= 0.8)")
+print(f"ROW|peak RSS of fieldsync sync draining {n:,}|{a_rss:.1f} MiB|"
+      f"draining {e_n:,}: {e_rss:.1f} MiB|{a_rss / e_rss:.2f} (flat, < 20 MiB)")
+print(f"ROW|peak RSS of fieldsync sync draining {n:,} through the proxy|{d_rss:.1f} MiB|-|-")
 bad = [x for x, want in ((a_rows, n), (d_rows, n)) if x != want]
 if bad:
     sys.exit(f"the remote holds {bad} readings, expected {n}")
