@@ -44,20 +44,32 @@ class Agent:
         self.post_conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         self.get_conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
 
+    def _exchange(self, which, method, path, body=None, headers=None):
+        # The agent closes a keep-alive connection that stayed idle; a request that finds it
+        # closed was never read, so it goes again on a new connection.
+        for attempt in range(2):
+            conn = getattr(self, which)
+            try:
+                conn.request(method, path, body, headers or {})
+                r = conn.getresponse()
+                return r, r.read()
+            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+                conn.close()
+                if attempt == 1:
+                    raise
+        raise AssertionError("unreachable")
+
     def post(self, frames):
         body = json.dumps(frames, separators=(",", ":"))
-        self.post_conn.request("POST", "/api/data", body,
-                               {"X-API-Key": self.key, "Content-Type": "application/json"})
-        r = self.post_conn.getresponse()
-        answer = r.read()
+        r, answer = self._exchange("post_conn", "POST", "/api/data", body,
+                                   {"X-API-Key": self.key, "Content-Type": "application/json"})
         if r.status != 202:
             return 0, r.status
         return json.loads(answer)["accepted"], r.status
 
     def uploaded(self):
-        self.get_conn.request("GET", "/metrics")
-        r = self.get_conn.getresponse()
-        text = r.read().decode()
+        _, answer = self._exchange("get_conn", "GET", "/metrics")
+        text = answer.decode()
         return (metric_value(text, "fieldsync_uploaded_readings_total"),
                 metric_value(text, "fieldsync_pending_readings"))
 
