@@ -78,24 +78,4 @@ long long LiveInputReadings(std::uint16_t port, const std::string& name) {
   return -1;
 }
 
-std::pair<std::string, int> PgTarget(const std::string& url) {
-  char* err = nullptr;
-  sync::PgConninfoPtr options(PQconninfoParse(url.c_str(), &err));
-  if (err != nullptr) PQfreemem(err);
-  std::string host = "127.0.0.1";
-  int port = 5432;
-  for (const PQconninfoOption* o = options.get(); o && o->keyword != nullptr; ++o) {
-    if (o->val == nullptr) continue;
-    if (std::string(o->keyword) == "host" && o->val[0] != '/') host = o->val;
-    if (std::string(o->keyword) == "port") port = std::stoi(o->val);
-  }
-  return {host, port};
-}
-
-std::string PgThroughProxy(const std::string& url, int port) {
-  // hostaddr would bypass the proxy: it is replaced along with host and port.
-  return ConninfoWith(
-      url, {{"host", "127.0.0.1"}, {"hostaddr", "127.0.0.1"}, {"port", std::to_string(port)}});
-}
-
 }  // namespace fieldsync::testing

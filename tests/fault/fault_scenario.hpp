@@ -63,10 +63,4 @@ long long VmRssKib(pid_t pid);
 // stored in this process's lifetime); -1 when it does not answer or has no such input.
 long long LiveInputReadings(std::uint16_t port, const std::string& name);
 
-// Host and port of a libpq URL (for a proxy in front of it).
-std::pair<std::string, int> PgTarget(const std::string& url);
-
-// A libpq connection string for `url` through a proxy on 127.0.0.1:`port`.
-std::string PgThroughProxy(const std::string& url, int port);
-
 }  // namespace fieldsync::testing

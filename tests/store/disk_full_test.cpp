@@ -1,14 +1,7 @@
 // A real full disk: a 2 MiB tmpfs mounted under the test's directory (root only; skipped with a
 // message otherwise). The store's budget is far larger than the disk, so ENOSPC is what stops it.
 
-#include <sys/mount.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <cerrno>
 #include <cstdio>
-#include <cstring>
-#include <fstream>
 #include <memory>
 #include <string>
 
@@ -16,6 +9,7 @@
 #include "store/sqlite.hpp"
 #include "store/store.hpp"
 #include "tests/store/store_fixture.hpp"
+#include "tests/support/small_filesystem.hpp"
 #include "tests/support/temp_dir.hpp"
 
 // CppUTest redefines `new`: its header comes after every other one.
@@ -26,43 +20,6 @@ using namespace fieldsync::testing;
 using namespace fieldsync::store;
 
 namespace {
-
-// A size-limited tmpfs at <dir>/fs, unmounted on destruction. mounted() is false (with a
-// printed reason) when not root or mounting is not allowed here.
-class SmallFilesystem {
- public:
-  explicit SmallFilesystem(const TempDir& dir) : path_(dir.File("fs")) {
-    if (::geteuid() != 0) {
-      std::printf("\n  SKIPPED disk-full test: needs root to mount a small tmpfs\n");
-      return;
-    }
-    ::mkdir(path_.c_str(), 0700);
-    if (::mount("tmpfs", path_.c_str(), "tmpfs", 0, "size=2m") != 0) {
-      std::printf("\n  SKIPPED disk-full test: mount tmpfs: %s\n", std::strerror(errno));
-      return;
-    }
-    mounted_ = true;
-  }
-  ~SmallFilesystem() {
-    if (mounted_) ::umount2(path_.c_str(), MNT_DETACH);
-  }
-  SmallFilesystem(const SmallFilesystem&) = delete;
-  SmallFilesystem& operator=(const SmallFilesystem&) = delete;
-
-  bool mounted() const { return mounted_; }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-  bool mounted_ = false;
-};
-
-// Takes `bytes` of the file system with a file that the test deletes to "free space".
-void WriteFiller(const std::string& path, std::size_t bytes) {
-  std::ofstream out(path, std::ios::binary);
-  std::string block(4096, 'f');
-  for (std::size_t written = 0; written < bytes; written += block.size()) out << block;
-}
 
 void CheckIntegrity(Store& store) {
   auto check = store.database().QueryText("PRAGMA integrity_check");
@@ -88,9 +45,9 @@ TEST_GROUP(DiskFull) {
 };
 
 TEST(DiskFull, RejectNewRefusesCountsAndRecoversWhenSpaceIsFreed) {
-  SmallFilesystem fs(dir);
+  SmallFilesystem fs(dir, "2m");
   if (!fs.mounted()) return;
-  WriteFiller(fs.path() + "/filler", 1024 * 1024);
+  fs.WriteFiller("filler", 1024 * 1024);
   std::string state = fs.path() + "/state";
   auto store = OpenOn(state, clock, OnFull::kRejectNew);
 
@@ -112,7 +69,7 @@ TEST(DiskFull, RejectNewRefusesCountsAndRecoversWhenSpaceIsFreed) {
   LONGS_EQUAL(0, stats->dropped);
 
   // Space comes back: new frames are stored again, nothing earlier was lost.
-  LONGS_EQUAL(0, std::remove((fs.path() + "/filler").c_str()));
+  CHECK(fs.RemoveFiller("filler"));
   auto after = store->Commit(MakeBatch("in", 50, kBaseTs + 900'000 * kMicrosPerSecond, 7));
   CHECK_TRUE(after.has_value());
   LONGS_EQUAL(350, after->accepted);
@@ -126,9 +83,9 @@ TEST(DiskFull, RejectNewRefusesCountsAndRecoversWhenSpaceIsFreed) {
 }
 
 TEST(DiskFull, DropOldestMakesRoomAndCountsDropped) {
-  SmallFilesystem fs(dir);
+  SmallFilesystem fs(dir, "2m");
   if (!fs.mounted()) return;
-  WriteFiller(fs.path() + "/filler", 1024 * 1024);
+  fs.WriteFiller("filler", 1024 * 1024);
   std::string state = fs.path() + "/state";
   auto store = OpenOn(state, clock, OnFull::kDropOldest);
 

@@ -1,5 +1,9 @@
 #include "tests/sync/pg_test_schema.hpp"
 
+#include <libpq-fe.h>
+
+#include "sync/pg_handles.hpp"
+
 #include <CppUTest/TestHarness.h>
 #include <unistd.h>
 
@@ -60,6 +64,26 @@ sync::PgResult PgTestSchema::Exec(const std::string& sql) const {
   auto r = conn->Exec(sql);
   if (!r) FAIL((sql + ": " + r.error().message).c_str());
   return std::move(*r);
+}
+
+std::pair<std::string, int> PgTarget(const std::string& url) {
+  char* err = nullptr;
+  sync::PgConninfoPtr options(PQconninfoParse(url.c_str(), &err));
+  if (err != nullptr) PQfreemem(err);
+  std::string host = "127.0.0.1";
+  int port = 5432;
+  for (const PQconninfoOption* o = options.get(); o && o->keyword != nullptr; ++o) {
+    if (o->val == nullptr) continue;
+    if (std::string(o->keyword) == "host" && o->val[0] != '/') host = o->val;
+    if (std::string(o->keyword) == "port") port = std::stoi(o->val);
+  }
+  return {host, port};
+}
+
+std::string PgThroughProxy(const std::string& url, int port) {
+  // hostaddr would bypass the proxy: it is replaced along with host and port.
+  return ConninfoWith(
+      url, {{"host", "127.0.0.1"}, {"hostaddr", "127.0.0.1"}, {"port", std::to_string(port)}});
 }
 
 }  // namespace fieldsync::testing

@@ -19,6 +19,12 @@ std::optional<std::string> TestPgUrl();
 std::string ConninfoWith(const std::string& url,
                          const std::vector<std::pair<std::string, std::string>>& overrides);
 
+// Host and port of a libpq URL (for a proxy in front of it).
+std::pair<std::string, int> PgTarget(const std::string& url);
+
+// A libpq connection string for `url` through a proxy on 127.0.0.1:`port`.
+std::string PgThroughProxy(const std::string& url, int port);
+
 class PgTestSchema {
  public:
   explicit PgTestSchema(std::string url);  // creates nothing yet; name is unique per process

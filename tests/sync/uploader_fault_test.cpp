@@ -24,27 +24,6 @@ using testing::TestPgUrl;
 
 namespace {
 
-// The test URL with host and port replaced by the proxy's, as a key=value string.
-std::string ThroughProxy(const std::string& url, int port) {
-  // hostaddr would bypass the proxy's host: cleared along with host and port.
-  return testing::ConninfoWith(
-      url, {{"host", "127.0.0.1"}, {"hostaddr", "127.0.0.1"}, {"port", std::to_string(port)}});
-}
-
-std::pair<std::string, int> Target(const std::string& url) {
-  char* err = nullptr;
-  sync::PgConninfoPtr options(PQconninfoParse(url.c_str(), &err));
-  if (err != nullptr) PQfreemem(err);
-  std::string host = "127.0.0.1";
-  int port = 5432;
-  for (const PQconninfoOption* o = options.get(); o && o->keyword != nullptr; ++o) {
-    if (o->val == nullptr) continue;
-    if (std::string(o->keyword) == "host" && o->val[0] != '/') host = o->val;
-    if (std::string(o->keyword) == "port") port = std::stoi(o->val);
-  }
-  return {host, port};
-}
-
 std::vector<core::Reading> Readings(int n, int offset) {
   std::vector<core::Reading> out;
   for (int i = offset; i < offset + n; ++i) {
@@ -57,10 +36,10 @@ std::vector<core::Reading> Readings(int n, int offset) {
 
 struct ProxyFixture {
   ProxyFixture(const std::string& url, std::int64_t op_timeout_s)
-      : db(url), proxy(Target(url).first, Target(url).second) {
+      : db(url), proxy(testing::PgTarget(url).first, testing::PgTarget(url).second) {
     auto conn = db.Connect();
     if (!sync::MigrateSchema(*conn, db.name())) FAIL("migrate");
-    options.url = ThroughProxy(url, proxy.port());
+    options.url = testing::PgThroughProxy(url, proxy.port());
     options.schema = db.name();
     options.gateway = "gw";
     options.instance_id = "i1";
