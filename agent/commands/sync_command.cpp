@@ -131,7 +131,7 @@ int Sync(CommandContext& context, const SyncRequest& flags) {
         uploader.RunCycle(flags.once ? sync::CycleScope::kOneBatch : sync::CycleScope::kBacklog);
     total.Add(r);
     if (r.batch_rows > 0 || r.hourly > 0 || r.daily > 0) {
-      std::cerr << "fieldsync: batch of " << r.batch_rows << ": inserted " << r.inserted
+      std::cerr << "fieldsync: sent " << r.batch_rows << " readings: inserted " << r.inserted
                 << ", skipped " << r.skipped << ", quarantined " << r.quarantined << "; buckets "
                 << r.hourly << " hourly, " << r.daily << " daily\n";
     }
