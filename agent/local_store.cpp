@@ -12,20 +12,9 @@ core::Expected<std::unique_ptr<LocalStore>> LocalStore::Open(const Config& confi
       store::AggregateStore::Open(local->store_->database(), config.aggregate, config.metrics);
   if (!aggregates) return aggregates.error();
   local->aggregates_ = std::make_unique<store::AggregateStore>(std::move(*aggregates));
-  store::AggregateStore* target = local->aggregates_.get();
-  // Invariant: a reading is in the outbox only if its buckets include it (same transaction).
-  local->store_->SetCommitHook(
-      [target](store::Database&, const std::vector<core::Reading>& stored) -> core::Status {
-        auto applied = target->Apply(stored);
-        if (!applied) return applied.error();
-        return core::Ok();
-      });
-  // §1: a reading already uploaded (so no longer pending) but still inside its series' late
-  // window is a duplicate, not a new pending reading. Asked only about readings with a series.
-  local->store_->SetDuplicateFilter([target](store::Database&, std::int64_t series_id,
-                                             const core::Reading& reading) -> core::Expected<bool> {
-    return target->InLateWindow(series_id, reading.ts);
-  });
+  // Invariant: a reading leaves the outbox only once its buckets include it, and a reading
+  // already uploaded but still inside its series' late window is a duplicate (§1, §4).
+  local->store_->SetObserver(local->aggregates_.get());
   return local;
 }
 

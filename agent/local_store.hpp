@@ -1,8 +1,9 @@
 #pragma once
-// LocalStore: the store of <state_dir> with its aggregates maintained inside every commit (§4),
-// as the commands that work on the store directly (ingest, status) open it. Its commits also
-// refuse, as duplicates, readings whose key is still in the late window (uploaded or not).
-// Owns both; not thread-safe (one command thread).
+// LocalStore: the store of <state_dir> with its aggregates as the store's observer (§4), as every
+// command that works on the store directly and `run` open it: readings are folded into their
+// buckets in batches and always before they leave the outbox (store/aggregate_store.hpp), and
+// commits refuse, as duplicates, readings whose key is still in the late window (uploaded or
+// not). Owns both; not thread-safe (one command thread).
 
 #include <memory>
 

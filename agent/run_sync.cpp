@@ -51,7 +51,8 @@ std::map<std::string, core::ConditionProfile> LoadCachedProfiles(store::Database
 void LogCycle(const sync::CycleReport& r) {
   if (r.batch_rows > 0 || r.hourly > 0 || r.daily > 0 || r.quarantined > 0) {
     spdlog::info(
-        "sync: sent {} readings: inserted {}, skipped {}, quarantined {}; buckets {} hourly, {} daily",
+        "sync: sent {} readings: inserted {}, skipped {}, quarantined {}; buckets {} hourly, {} "
+        "daily",
         r.batch_rows, r.inserted, r.skipped, r.quarantined, r.hourly, r.daily);
   }
   if (r.outcome == sync::UploadOutcome::kRetry) {

@@ -33,6 +33,7 @@ core::Expected<std::int64_t> Mark(Database& db, const std::string& sql,
 }  // namespace
 
 core::Expected<std::vector<HourlyRow>> AggregateStore::PendingHourly(std::size_t limit) {
+  if (auto folded = FoldAll(); !folded) return folded.error();
   auto stmt = db_->Cached(
       "SELECT h.series_id, s.device, s.metric, h.bucket, h.n, h.sum_v, h.min_v, h.max_v, "
       "h.last_v, h.last_ts, h.delta, h.optimal_n, h.critical_n, h.version "
@@ -58,6 +59,7 @@ core::Expected<std::vector<HourlyRow>> AggregateStore::PendingHourly(std::size_t
 }
 
 core::Expected<std::vector<DailyRow>> AggregateStore::PendingDaily(std::size_t limit) {
+  if (auto folded = FoldAll(); !folded) return folded.error();
   auto stmt = db_->Cached(
       "SELECT d.series_id, s.device, s.metric, d.day, d.tz, d.start_ts, d.end_ts, d.n, d.sum_v, "
       "d.min_v, d.max_v, d.last_v, d.last_ts, d.delta, d.optimal_n, d.critical_n, d.version "

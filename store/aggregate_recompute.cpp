@@ -109,12 +109,15 @@ core::Expected<RecomputeCounts> AggregateStore::Recompute(BucketKind kind, core:
                   : std::pair{zone_.DayStart(key), zone_.DayEnd(key)};
   };
 
+  // The stored readings are folded first, so that the buckets compared or deleted include every
+  // reading. A dry run does it in a transaction that is rolled back: nothing is written.
   std::optional<Transaction> tx;
-  if (!dry_run && db_->autocommit()) {
+  if (db_->autocommit()) {
     auto begun = Transaction::Begin(*db_);
     if (!begun) return begun.error();
     tx.emplace(std::move(*begun));
   }
+  if (auto folded = FoldThrough(INT64_MAX); !folded) return folded.error();
   auto series_list = SeriesWithReadings(*db_, lo, hi);
   if (!series_list) return series_list.error();
   RecomputeCounts counts;
@@ -193,7 +196,7 @@ core::Expected<RecomputeCounts> AggregateStore::Recompute(BucketKind kind, core:
       if (auto s = (*write)->Run(); !s) return s.error();
     }
   }
-  if (tx) {
+  if (tx && !dry_run) {
     if (auto s = tx->Commit(); !s) return s.error();
   }
   return counts;

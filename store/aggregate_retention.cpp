@@ -34,12 +34,15 @@ core::Expected<CleanupCounts> AggregateStore::Cleanup(core::TimeUs now, bool dry
   const core::TimeUs hourly_cutoff = now - hourly_retention_days * core::kMicrosPerDay;
   const core::TimeUs daily_cutoff = now - daily_retention_days * core::kMicrosPerDay;
 
+  // The stored readings are folded first, so that the buckets compared or deleted include every
+  // reading. A dry run does it in a transaction that is rolled back: nothing is written.
   std::optional<Transaction> tx;
-  if (!dry_run && db_->autocommit()) {
+  if (db_->autocommit()) {
     auto begun = Transaction::Begin(*db_);
     if (!begun) return begun.error();
     tx.emplace(std::move(*begun));
   }
+  if (auto folded = FoldThrough(INT64_MAX); !folded) return folded.error();
   CleanupCounts counts;
   // Invariant: a bucket leaves the store only once the remote holds its current version.
   auto hourly = CountOrDelete(*db_,
@@ -79,7 +82,7 @@ core::Expected<CleanupCounts> AggregateStore::Cleanup(core::TimeUs now, bool dry
       if (auto s = (*stmt)->Run(); !s) return s.error();
     }
   }
-  if (tx) {
+  if (tx && !dry_run) {
     if (auto s = tx->Commit(); !s) return s.error();
   }
   return counts;

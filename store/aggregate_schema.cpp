@@ -5,6 +5,12 @@ namespace {
 
 // Statistics columns shared by both bucket tables; min/max/sum are suffixed to keep them apart
 // from SQL's functions of the same names.
+//
+// agg_fold: the id of the last reading folded into the buckets (AggregateStore's batched
+// folding). A store made before folding was batched aggregated every reading at its commit, so
+// the row starts at the newest id. The guard makes "every reading above it is still in the
+// outbox" hold whatever deletes: a path that forgot to settle fails instead of losing a
+// reading's contribution to its buckets. Held readings (ts_source 3) are not aggregated yet.
 constexpr const char* kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS agg_state(
   series_id       INTEGER PRIMARY KEY,
@@ -47,6 +53,16 @@ CREATE TABLE IF NOT EXISTS agg_removed(
   n         INTEGER NOT NULL,
   PRIMARY KEY(series_id, quarter)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS agg_fold(
+  id      INTEGER PRIMARY KEY CHECK (id = 0),
+  through INTEGER NOT NULL
+);
+INSERT OR IGNORE INTO agg_fold(id, through) SELECT 0, coalesce(max(id), 0) FROM readings;
+CREATE TRIGGER IF NOT EXISTS agg_unfolded_guard BEFORE DELETE ON readings
+  WHEN OLD.ts_source <> 3 AND OLD.id > (SELECT through FROM agg_fold WHERE id = 0)
+BEGIN
+  SELECT RAISE(ABORT, 'a reading would leave the store before it is aggregated');
+END;
 CREATE TRIGGER IF NOT EXISTS agg_count_removed AFTER DELETE ON readings BEGIN
   INSERT INTO agg_removed(series_id, quarter, n) VALUES (OLD.series_id, OLD.ts / 900000000, 1)
     ON CONFLICT(series_id, quarter) DO UPDATE SET n = n + 1;

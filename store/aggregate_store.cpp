@@ -1,5 +1,7 @@
 #include "store/aggregate_store.hpp"
 
+#include <string>
+#include <unordered_map>
 #include <utility>
 
 #include "store/aggregate_rows.hpp"
@@ -52,6 +54,7 @@ core::Expected<AggregateStore> AggregateStore::Open(
 }
 
 void AggregateStore::SetMetricSpecs(std::map<std::string, core::MetricSpec> metrics) {
+  (void)FoldAll();  // see the header: a failure only moves those readings to the new specs
   metrics_ = std::move(metrics);
 }
 
@@ -62,35 +65,24 @@ const core::MetricSpec& AggregateStore::SpecOf(const std::string& metric) const 
 
 namespace {
 
-// One series as seen by one Apply call. Invariant: `newest` is the series' newest row of
+// One series as seen by one ApplyPoints call. Invariant: `newest` is the series' newest row of
 // agg_window (the late window's reference), including the rows this call inserted.
 struct SeriesCursor {
-  std::int64_t id = 0;
+  const core::MetricSpec* spec = nullptr;
   std::optional<CounterPoint> newest;
   bool advanced = false;  // newest moved: the window needs pruning at the end of the call
 };
 
-core::Expected<SeriesCursor> LoadSeries(Database& db, const core::Reading& r) {
-  auto find = db.Cached("SELECT id FROM series WHERE device = ?1 AND metric = ?2");
-  if (!find) return find.error();
-  if (auto s = (*find)->Bind(1, r.device); !s) return s.error();
-  if (auto s = (*find)->Bind(2, r.metric); !s) return s.error();
-  auto row = (*find)->Step();
-  if (!row) return row.error();
-  if (!*row) {
-    return core::MakeError(core::Errc::kInternal,
-                           "no series row for " + r.device + "/" + r.metric + " while aggregating");
-  }
-  SeriesCursor cursor;
-  cursor.id = (*find)->ColumnInt64(0);
+core::Expected<std::optional<CounterPoint>> NewestInWindow(Database& db, std::int64_t series) {
   auto newest =
       db.Cached("SELECT ts, value FROM agg_window WHERE series_id = ?1 ORDER BY ts DESC LIMIT 1");
   if (!newest) return newest.error();
-  if (auto s = (*newest)->Bind(1, cursor.id); !s) return s.error();
+  if (auto s = (*newest)->Bind(1, series); !s) return s.error();
   auto has = (*newest)->Step();
   if (!has) return has.error();
-  if (*has) cursor.newest = CounterPoint{(*newest)->ColumnInt64(0), (*newest)->ColumnDouble(1)};
-  return cursor;
+  if (!*has) return std::optional<CounterPoint>();
+  return std::optional<CounterPoint>(
+      CounterPoint{(*newest)->ColumnInt64(0), (*newest)->ColumnDouble(1)});
 }
 
 core::Expected<std::optional<CounterPoint>> Neighbour(Database& db, std::int64_t series,
@@ -110,35 +102,97 @@ core::Expected<std::optional<CounterPoint>> Neighbour(Database& db, std::int64_t
 }
 
 // Inserts the reading into the window; false when its ts is already there (a duplicate).
-core::Expected<bool> EnterWindow(Database& db, std::int64_t series, const core::Reading& r) {
+core::Expected<bool> EnterWindow(Database& db, const SeriesPoint& p) {
   auto stmt =
       db.Cached("INSERT OR IGNORE INTO agg_window(series_id, ts, value) VALUES(?1, ?2, ?3)");
   if (!stmt) return stmt.error();
-  if (auto s = (*stmt)->Bind(1, series); !s) return s.error();
-  if (auto s = (*stmt)->Bind(2, r.ts); !s) return s.error();
-  if (auto s = (*stmt)->Bind(3, r.value); !s) return s.error();
+  if (auto s = (*stmt)->Bind(1, p.series_id); !s) return s.error();
+  if (auto s = (*stmt)->Bind(2, p.ts); !s) return s.error();
+  if (auto s = (*stmt)->Bind(3, p.value); !s) return s.error();
   if (auto s = (*stmt)->Run(); !s) return s.error();
   return db.changes() > 0;
 }
 
+// The local day of a ts, remembering the last day's bounds: readings of one fold nearly all
+// fall on one or two days, and a zone lookup costs more than two comparisons.
+class DayCache {
+ public:
+  explicit DayCache(const TimeZone& zone) : zone_(zone) {}
+  std::int64_t DayOf(core::TimeUs ts) {
+    if (ts < start_ || ts >= end_) {
+      day_ = zone_.LocalDay(ts);
+      start_ = zone_.DayStart(day_);
+      end_ = zone_.DayEnd(day_);
+    }
+    return day_;
+  }
+
+ private:
+  const TimeZone& zone_;
+  std::int64_t day_ = 0;
+  core::TimeUs start_ = 0;
+  core::TimeUs end_ = 0;
+};
+
 }  // namespace
 
+core::Expected<const core::MetricSpec*> AggregateStore::SpecOfSeries(std::int64_t series_id) {
+  auto it = series_metric_.find(series_id);
+  if (it == series_metric_.end()) {
+    auto find = db_->Cached("SELECT metric FROM series WHERE id = ?1");
+    if (!find) return find.error();
+    if (auto s = (*find)->Bind(1, series_id); !s) return s.error();
+    auto row = (*find)->Step();
+    if (!row) return row.error();
+    if (!*row) {
+      return core::MakeError(core::Errc::kInternal,
+                             "no series row " + std::to_string(series_id) + " while aggregating");
+    }
+    it = series_metric_.emplace(series_id, (*find)->ColumnText(0)).first;
+  }
+  return &SpecOf(it->second);
+}
+
 core::Expected<ApplyCounts> AggregateStore::Apply(const std::vector<core::Reading>& readings) {
+  std::vector<SeriesPoint> points;
+  points.reserve(readings.size());
+  for (const core::Reading& r : readings) {
+    auto find = db_->Cached("SELECT id FROM series WHERE device = ?1 AND metric = ?2");
+    if (!find) return find.error();
+    if (auto s = (*find)->Bind(1, r.device); !s) return s.error();
+    if (auto s = (*find)->Bind(2, r.metric); !s) return s.error();
+    auto row = (*find)->Step();
+    if (!row) return row.error();
+    if (!*row) {
+      return core::MakeError(core::Errc::kInternal, "no series row for " + r.device + "/" +
+                                                        r.metric + " while aggregating");
+    }
+    points.push_back(SeriesPoint{(*find)->ColumnInt64(0), r.ts, r.value});
+  }
+  return ApplyPoints(points);
+}
+
+core::Expected<ApplyCounts> AggregateStore::ApplyPoints(const std::vector<SeriesPoint>& points) {
   ApplyCounts counts;
   const core::TimeUs window_us = options_.late_window_s * core::kMicrosPerSecond;
-  // Work is gathered per series and per bucket and written once per call: a grouped commit of
-  // many readings then costs one upsert per touched bucket, not one per reading.
-  std::map<std::pair<std::string, std::string>, SeriesCursor> cursors;
+  // Work is gathered per series and per bucket and written once per call: a fold of many
+  // readings then costs one upsert per touched bucket, not one per reading.
+  std::unordered_map<std::int64_t, SeriesCursor> cursors;
   std::map<std::pair<std::int64_t, core::TimeUs>, BucketStats> hours;
   std::map<std::pair<std::int64_t, std::int64_t>, BucketStats> days;
+  DayCache day_of(zone_);
 
-  for (const core::Reading& r : readings) {
-    auto key = std::make_pair(r.device, r.metric);
-    auto it = cursors.find(key);
+  for (const SeriesPoint& r : points) {
+    auto it = cursors.find(r.series_id);
     if (it == cursors.end()) {
-      auto loaded = LoadSeries(*db_, r);
-      if (!loaded) return loaded.error();
-      it = cursors.emplace(std::move(key), *loaded).first;
+      SeriesCursor cursor;
+      auto spec = SpecOfSeries(r.series_id);
+      if (!spec) return spec.error();
+      cursor.spec = *spec;
+      auto newest = NewestInWindow(*db_, r.series_id);
+      if (!newest) return newest.error();
+      cursor.newest = *newest;
+      it = cursors.emplace(r.series_id, cursor).first;
     }
     SeriesCursor& cursor = it->second;
     const std::optional<core::TimeUs> newest_ts =
@@ -147,16 +201,16 @@ core::Expected<ApplyCounts> AggregateStore::Apply(const std::vector<core::Readin
       ++counts.late;
       continue;
     }
-    auto entered = EnterWindow(*db_, cursor.id, r);
+    auto entered = EnterWindow(*db_, r);
     if (!entered) return entered.error();
     if (!*entered) {
       ++counts.duplicates;
       continue;
     }
 
-    const core::MetricSpec& spec = SpecOf(r.metric);
-    BucketStats& hour = hours[{cursor.id, HourBucketStart(r.ts)}];
-    BucketStats& day = days[{cursor.id, zone_.LocalDay(r.ts)}];
+    const core::MetricSpec& spec = *cursor.spec;
+    BucketStats& hour = hours[{r.series_id, HourBucketStart(r.ts)}];
+    BucketStats& day = days[{r.series_id, day_of.DayOf(r.ts)}];
     AddReading(hour, r.ts, r.value, spec);
     AddReading(day, r.ts, r.value, spec);
     const bool in_order = !cursor.newest || r.ts > cursor.newest->ts;
@@ -164,9 +218,9 @@ core::Expected<ApplyCounts> AggregateStore::Apply(const std::vector<core::Readin
       // In order, the predecessor is the newest reading and there is no successor.
       std::optional<CounterPoint> prev = cursor.newest, next;
       if (!in_order) {
-        auto p = Neighbour(*db_, cursor.id, r.ts, true);
+        auto p = Neighbour(*db_, r.series_id, r.ts, true);
         if (!p) return p.error();
-        auto n = Neighbour(*db_, cursor.id, r.ts, false);
+        auto n = Neighbour(*db_, r.series_id, r.ts, false);
         if (!n) return n.error();
         prev = *p;
         next = *n;
@@ -176,8 +230,8 @@ core::Expected<ApplyCounts> AggregateStore::Apply(const std::vector<core::Readin
       AddDelta(day, d.own.delta);
       if (d.next && d.next->delta != 0.0) {
         // The next reading's buckets exist (it was aggregated before) or are in this call.
-        AddDelta(hours[{cursor.id, HourBucketStart(d.next->ts)}], d.next->delta);
-        AddDelta(days[{cursor.id, zone_.LocalDay(d.next->ts)}], d.next->delta);
+        AddDelta(hours[{r.series_id, HourBucketStart(d.next->ts)}], d.next->delta);
+        AddDelta(days[{r.series_id, day_of.DayOf(d.next->ts)}], d.next->delta);
       }
     }
     if (in_order) {
@@ -206,7 +260,7 @@ core::Expected<ApplyCounts> AggregateStore::Apply(const std::vector<core::Readin
     if (auto s = (*stmt)->Bind(14, zone_.DayEnd(key.second)); !s) return s.error();
     if (auto s = (*stmt)->Run(); !s) return Context(s.error(), "updating a daily bucket");
   }
-  for (const auto& [key, cursor] : cursors) {
+  for (const auto& [series_id, cursor] : cursors) {
     if (!cursor.advanced) continue;
     // Keep the window from the cutoff on, plus the last reading before it (the anchor).
     // Pruning once per call is enough: rows below the anchor are never anyone's neighbour.
@@ -214,7 +268,7 @@ core::Expected<ApplyCounts> AggregateStore::Apply(const std::vector<core::Readin
         "DELETE FROM agg_window WHERE series_id = ?1 AND ts < "
         "(SELECT max(ts) FROM agg_window WHERE series_id = ?1 AND ts < ?2)");
     if (!stmt) return stmt.error();
-    if (auto s = (*stmt)->Bind(1, cursor.id); !s) return s.error();
+    if (auto s = (*stmt)->Bind(1, series_id); !s) return s.error();
     if (auto s = (*stmt)->Bind(2, cursor.newest->ts - window_us); !s) return s.error();
     if (auto s = (*stmt)->Run(); !s) return s.error();
   }

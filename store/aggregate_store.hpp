@@ -1,17 +1,29 @@
 #pragma once
 // AggregateStore: hourly and daily buckets of §4 kept in the store's SQLite database, maintained
-// incrementally as readings are committed (Apply, called from Store's commit hook inside the same
-// transaction), so that raw readings can be uploaded and deleted at any moment without changing
-// an aggregate. The algorithm is SeriesAggregator's (aggregate_series.hpp) over tables
-// (aggregate_schema.hpp): late window, duplicates, counter deltas recomputed in ts order.
+// incrementally from the outbox as the store's OutboxObserver, so that raw readings can be
+// uploaded and deleted at any moment without changing an aggregate. The algorithm is
+// SeriesAggregator's (aggregate_series.hpp) over tables (aggregate_schema.hpp): late window,
+// duplicates, counter deltas recomputed in ts order.
+//
+// Folding. Readings are folded into their buckets in id (arrival) order, in batches: `agg_fold`
+// holds the id of the last reading folded, and every reading above it is still in `readings`
+// (a trigger refuses to delete one). A fold runs inside a store transaction when a commit brings
+// the unfolded readings to kFoldReadings or the last fold is kFoldInterval old, before any
+// reading leaves the outbox (Settle), before buckets are read for upload, recomputed or cleaned
+// up, and before the metric specs change. Folding many readings at once writes each touched
+// bucket and window page once per fold instead of once per commit (flash wear, ingest rate);
+// the result is the same as folding reading by reading, since the order is the same. A crash
+// between two folds loses nothing: the unfolded readings are still in the outbox.
 //
 // Ownership: borrows the Database, which must outlive it. Not thread-safe: the thread that owns
 // the Store owns its AggregateStore.
 
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "core/expected.hpp"
@@ -19,6 +31,7 @@
 #include "core/reading.hpp"
 #include "core/time.hpp"
 #include "store/bucket.hpp"
+#include "store/outbox_observer.hpp"
 #include "store/sqlite.hpp"
 #include "store/store_options.hpp"
 #include "store/time_zone.hpp"
@@ -30,6 +43,13 @@ struct ApplyCounts {
   std::int64_t aggregated = 0;
   std::int64_t duplicates = 0;  // same (device, metric, ts) as a reading in the late window
   std::int64_t late = 0;        // older than the late window; also added to counters.'late'
+};
+
+// A reading as the aggregates see it: its series, ts and value.
+struct SeriesPoint {
+  std::int64_t series_id = 0;
+  core::TimeUs ts = 0;
+  double value = 0;
 };
 
 struct HourlyRow {
@@ -75,21 +95,42 @@ struct CleanupCounts {
   std::int64_t kept_pending = 0;  // past retention but not yet uploaded: kept
 };
 
-class AggregateStore {
+class AggregateStore final : public OutboxObserver {
  public:
+  // A commit folds once this many readings are unfolded, or the last fold is this old.
+  static constexpr std::size_t kFoldReadings = 16384;
+  static constexpr std::chrono::seconds kFoldInterval{5};
+
   // Creates the aggregate tables if missing (EnsureAggregateSchema). `metrics` gives each
   // metric's kind, jitter and profile; a metric not listed is a gauge without profile.
   // Fails with kInvalidArgument for an unknown time zone.
   static core::Expected<AggregateStore> Open(Database& db, const AggregateOptions& options,
                                              std::map<std::string, core::MetricSpec> metrics);
 
-  // A new profile (config reload, fetched profiles) applies to readings that arrive after it.
+  // A new profile (config reload, fetched profiles) applies to readings that arrive after it:
+  // the readings stored so far are folded with the old one first. A failed fold is retried by
+  // the next; those readings are then folded with the new profile.
   void SetMetricSpecs(std::map<std::string, core::MetricSpec> metrics);
 
-  // Folds newly committed readings into their buckets, in order. REQUIRES: the readings are
-  // already rows of `readings` (their series exist) and a transaction is open; an error leaves
-  // partial changes that the caller must roll back (the commit hook does).
+  // Folds every reading stored so far into its buckets (in its own transaction unless one is
+  // open). Returns how many readings it folded.
+  core::Expected<std::int64_t> FoldAll();
+  // Readings stored but not yet folded.
+  core::Expected<std::int64_t> UnfoldedCount();
+
+  // Folds these readings into their buckets, in order, now. REQUIRES: the readings are
+  // rows of `readings` (their series exist) that no fold will meet (below agg_fold), and a
+  // transaction is open; an error leaves partial changes that the caller must roll back.
   core::Expected<ApplyCounts> Apply(const std::vector<core::Reading>& readings);
+
+  // OutboxObserver (outbox_observer.hpp), called by the store inside its transactions.
+  core::Status Stored(Database& db, std::size_t count) override;
+  core::Status Settle(Database& db, std::int64_t through) override;
+  core::Status Released(Database& db, const std::vector<core::Reading>& released) override;
+  core::Status Restored(Database& db) override;
+  core::Expected<std::int64_t> IdFloor(Database& db) override;
+  core::Expected<bool> Known(Database& db, std::int64_t series_id,
+                             const core::Reading& reading) override;
 
   // Buckets changed since their last upload, oldest first, at most `limit`.
   core::Expected<std::vector<HourlyRow>> PendingHourly(std::size_t limit);
@@ -104,7 +145,7 @@ class AggregateStore {
 
   // Whether the late window of series `series_id` (a row of `series`) holds a reading at `ts`:
   // one already aggregated, uploaded or not, at most late_window_s behind the series' newest ts
-  // (the anchor kept before the window does not count). The store's DuplicateFilter (§1:
+  // (the anchor kept before the window does not count). The store's duplicate filter (Known; §1:
   // duplicates within the late window). Two lookups on agg_window's primary key.
   core::Expected<bool> InLateWindow(std::int64_t series_id, core::TimeUs ts);
 
@@ -128,12 +169,20 @@ class AggregateStore {
                  std::map<std::string, core::MetricSpec> metrics)
       : db_(&db), options_(std::move(options)), zone_(zone), metrics_(std::move(metrics)) {}
   const core::MetricSpec& SpecOf(const std::string& metric) const;
+  core::Expected<const core::MetricSpec*> SpecOfSeries(std::int64_t series_id);
+  core::Expected<ApplyCounts> ApplyPoints(const std::vector<SeriesPoint>& points);
+  // Folds the readings with ids in (agg_fold, min(through, newest id)] and moves agg_fold there.
+  // REQUIRES: a transaction is open.
+  core::Expected<std::int64_t> FoldThrough(std::int64_t through);
 
   Database* db_;
   AggregateOptions options_;
   TimeZone zone_;
   std::map<std::string, core::MetricSpec> metrics_;
   core::MetricSpec default_spec_;
+  std::unordered_map<std::int64_t, std::string> series_metric_;  // series id -> metric
+  std::size_t unfolded_ = 0;  // readings this connection stored since its last fold
+  std::chrono::steady_clock::time_point last_fold_ = std::chrono::steady_clock::now();
 };
 
 }  // namespace fieldsync::store

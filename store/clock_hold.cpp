@@ -3,6 +3,7 @@
 
 #include "store/clock_hold.hpp"
 
+#include <cstdint>
 #include <initializer_list>
 #include <string>
 #include <vector>
@@ -118,6 +119,12 @@ core::Expected<HeldRelease> Store::ReleaseHeld(bool trust_current_boot) {
 
   core::Expected<Transaction> txn = Transaction::Begin(db);
   if (!txn) return txn.error().Wrap("release held readings");
+  if (impl.observer != nullptr) {
+    // Everything stored before the release is aggregated first: released readings then reach
+    // the aggregates after it, as they would had they arrived now.
+    core::Status settled = impl.observer->Settle(db, INT64_MAX);
+    if (!settled) return settled.error().Wrap("release held readings");
+  }
   core::Expected<std::vector<HeldRow>> held = LoadHeld(db);
   if (!held) return held.error();
 
@@ -160,10 +167,10 @@ core::Expected<HeldRelease> Store::ReleaseHeld(bool trust_current_boot) {
     while (true) {
       core::Expected<bool> taken = KeyPending(db, row->series_id, ts);
       if (!taken) return taken.error();
-      if (!*taken && impl.duplicate_filter) {
+      if (!*taken && impl.observer != nullptr) {
         core::Reading candidate = row->reading;
         candidate.ts = ts;
-        taken = impl.duplicate_filter(db, row->series_id, candidate);
+        taken = impl.observer->Known(db, row->series_id, candidate);
         if (!taken) return taken.error();
       }
       if (!*taken) break;
@@ -185,7 +192,9 @@ core::Expected<HeldRelease> Store::ReleaseHeld(bool trust_current_boot) {
   core::Status status =
       db.Exec("DELETE FROM clock_boots WHERE id NOT IN (SELECT DISTINCT boot FROM held_readings)");
   if (status) status = AddGlobalCounter(db, kClockUnsyncedCounter, result.unsynced);
-  if (status && impl.hook && !released.empty()) status = impl.hook(db, released);
+  if (status && impl.observer != nullptr && !released.empty()) {
+    status = impl.observer->Released(db, released);
+  }
   if (status) status = txn->Commit();
   if (!status) return status.error().Wrap("release held readings");
   return result;

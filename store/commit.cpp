@@ -15,9 +15,11 @@
 namespace fieldsync::store {
 namespace {
 
+// ?6 is NULL (SQLite picks max(id) + 1) unless the rows with the highest ids were deleted and
+// that would reuse an id at or below the observer's floor.
 constexpr const char* kInsertReading =
-    "INSERT INTO readings(series_id, ts, value, ts_source, received_offset) "
-    "VALUES(?1, ?2, ?3, ?4, ?5) ON CONFLICT(series_id, ts) DO NOTHING";
+    "INSERT INTO readings(id, series_id, ts, value, ts_source, received_offset) "
+    "VALUES(?6, ?1, ?2, ?3, ?4, ?5) ON CONFLICT(series_id, ts) DO NOTHING";
 
 InputCounterDelta DeltaFromBatch(const IngestBatch& batch) {
   InputCounterDelta delta;
@@ -96,8 +98,8 @@ core::Status Store::Impl::InsertFrame(const IngestFrame& frame, core::TimeUs rec
     core::Expected<std::int64_t> series = SeriesId(reading);
     if (!series) return series.error();
     // A held reading's ts is provisional: the late window is asked once it is re-stamped.
-    if (duplicate_filter && !held) {
-      core::Expected<bool> known = duplicate_filter(*db, *series, reading);
+    if (observer != nullptr && !held) {
+      core::Expected<bool> known = observer->Known(*db, *series, reading);
       if (!known) return known.error();
       if (*known) {
         ++duplicates;
@@ -114,10 +116,14 @@ core::Status Store::Impl::InsertFrame(const IngestFrame& frame, core::TimeUs rec
           (*insert)->Bind(4, held ? kHeldTsSource : static_cast<std::int64_t>(reading.ts_source));
     }
     if (status) status = (*insert)->Bind(5, received_at - reading.ts);
+    if (status) {
+      status = last_id < id_floor ? (*insert)->Bind(6, id_floor + 1) : (*insert)->BindNull(6);
+    }
     if (status) status = (*insert)->Run();
     if (!status) return status;
     if (db->changes() == 1) {
       ++accepted;
+      last_id = db->last_insert_rowid();
       if (held) {
         status = RecordHeld(*db, db->last_insert_rowid(), *held_boot, *frame.held_boot_us);
         if (!status) return status;
@@ -151,10 +157,25 @@ core::Expected<CommitResult> Store::Impl::CommitOnce(const IngestBatch& batch) {
   core::Status status = SetPageLimit(InsertLimitPages());
   if (!status) return status.error();
   // Rows at or below this id were pending before the batch; only those may be dropped for room.
-  core::Expected<std::optional<std::int64_t>> last_id =
+  core::Expected<std::optional<std::int64_t>> max_before =
       db->QueryInt64("SELECT max(id) FROM readings");
-  if (!last_id) return last_id.error();
-  std::int64_t droppable_max_id = last_id->value_or(0);
+  if (!max_before) return max_before.error();
+  std::int64_t droppable_max_id = max_before->value_or(0);
+  last_id = droppable_max_id;
+  id_floor = 0;
+  if (observer != nullptr) {
+    core::Expected<std::int64_t> floor = observer->IdFloor(*db);
+    if (!floor) return floor.error();
+    id_floor = *floor;
+  }
+  // After a frame's savepoint rolled back or rows were dropped, the highest id may be lower.
+  auto reload_last_id = [&]() -> core::Status {
+    core::Expected<std::optional<std::int64_t>> max_id =
+        db->QueryInt64("SELECT max(id) FROM readings");
+    if (!max_id) return max_id.error();
+    last_id = max_id->value_or(0);
+    return core::Ok();
+  };
   // Frames stamped while the clock was not synchronised are held in this boot (§10).
   std::optional<std::int64_t> held_boot;
   if (std::any_of(batch.frames.begin(), batch.frames.end(),
@@ -199,13 +220,17 @@ core::Expected<CommitResult> Store::Impl::CommitOnce(const IngestBatch& batch) {
       if (savepoint) savepoint->Rollback();
       stored.resize(stored_mark);
       ForgetSeriesSince(series_mark);
+      if (!db->autocommit()) {
+        if (core::Status reloaded = reload_last_id(); !reloaded) return reloaded.error();
+      }
       // Anything but a full store, or a failure that took the whole transaction with it, is
       // for the caller (or the disk-full handling in Store::Commit).
       if (status.error().code != core::Errc::kFull || db->autocommit()) return status.error();
       if (options.on_full == OnFull::kDropOldest) {
         core::Expected<std::int64_t> dropped = DropOldest(droppable_max_id, kDropChunk);
         if (!dropped) return dropped.error();
-        status = SetPageLimit(InsertLimitPages());
+        status = reload_last_id();
+        if (status) status = SetPageLimit(InsertLimitPages());
         if (!status) return status.error();
         if (*dropped > 0) {
           result.dropped += *dropped;
@@ -228,7 +253,7 @@ core::Expected<CommitResult> Store::Impl::CommitOnce(const IngestBatch& batch) {
   delta.duplicates += result.duplicates;
   status = AddInputCounters(*db, batch.input, delta);
   if (status) status = AddGlobalCounter(*db, kClockUnsyncedCounter, unsynced);
-  if (status && hook) status = hook(*db, stored);
+  if (status && observer != nullptr) status = observer->Stored(*db, stored.size());
   if (status) status = txn->Commit();
   if (!status) return status.error();
   series_guard.Committed();

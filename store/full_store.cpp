@@ -54,6 +54,19 @@ core::Status Store::Impl::SetPageLimit(std::int64_t pages) {
 core::Expected<std::int64_t> Store::Impl::DropOldest(std::int64_t max_id, std::int64_t count) {
   core::Status status = SetPageLimit(HardLimitPages());
   if (!status) return status.error();
+  if (observer != nullptr) {
+    // The rows about to go are the `count` oldest: settle up to the newest of them.
+    core::Expected<CachedStatement> newest = db->Cached(
+        "SELECT max(id) FROM (SELECT id FROM readings WHERE id <= ?1 ORDER BY id LIMIT ?2)");
+    if (!newest) return newest.error();
+    status = (*newest)->Bind(1, max_id);
+    if (status) status = (*newest)->Bind(2, count);
+    core::Expected<bool> row = status ? (*newest)->Step() : core::Expected<bool>(status.error());
+    if (!row) return row.error();
+    const std::int64_t through = *row ? (*newest)->ColumnInt64(0) : 0;
+    status = observer->Settle(*db, through);
+    if (!status) return status.error().Wrap("aggregate readings before dropping them");
+  }
   core::Expected<CachedStatement> drop = db->Cached(
       "DELETE FROM readings WHERE id IN "
       "(SELECT id FROM readings WHERE id <= ?1 ORDER BY id LIMIT ?2)");

@@ -4,6 +4,8 @@
 
 #include "store/quarantine.hpp"
 
+#include <algorithm>
+#include <cstdint>
 #include <set>
 #include <string>
 #include <utility>
@@ -71,7 +73,8 @@ core::Expected<std::vector<std::int64_t>> SelectedIds(Database& db,
 }
 
 // Retry (back to pending) or purge (delete) of the selected rows in one transaction.
-core::Expected<QuarantineChange> ChangeQuarantine(Database& db,
+// A retried row was aggregated before it was quarantined: the observer is told so.
+core::Expected<QuarantineChange> ChangeQuarantine(Database& db, OutboxObserver* observer,
                                                   const QuarantineSelection& selection, bool retry,
                                                   bool dry_run) {
   QuarantineChange change;
@@ -80,6 +83,9 @@ core::Expected<QuarantineChange> ChangeQuarantine(Database& db,
   core::Expected<std::vector<std::int64_t>> ids = SelectedIds(db, selection, change.unknown_ids);
   if (!ids) return ids.error();
   if (!change.unknown_ids.empty()) return change;  // the transaction rolls back unused
+  if (retry && observer != nullptr) {
+    if (core::Status settled = observer->Settle(db, INT64_MAX); !settled) return settled.error();
+  }
   for (std::int64_t id : *ids) {
     if (retry) {
       core::Expected<std::int64_t> moved = RunForId(db, kMoveToPending, id);
@@ -93,6 +99,7 @@ core::Expected<QuarantineChange> ChangeQuarantine(Database& db,
   if (dry_run) return change;  // rolled back: the counts say what would change
   core::Status status =
       retry ? core::Ok() : AddGlobalCounter(db, kQuarantinePurgedCounter, change.rows);
+  if (status && retry && observer != nullptr) status = observer->Restored(db);
   if (status) status = txn->Commit();
   if (!status) return status.error();
   return change;
@@ -108,6 +115,10 @@ core::Expected<std::int64_t> Store::Quarantine(const std::vector<std::int64_t>& 
   core::Expected<std::int64_t> moved = [&]() -> core::Expected<std::int64_t> {
     core::Expected<Transaction> txn = Transaction::Begin(db);
     if (!txn) return txn.error();
+    if (impl_->observer != nullptr && !ids.empty()) {
+      core::Status settled = impl_->observer->Settle(db, *std::max_element(ids.begin(), ids.end()));
+      if (!settled) return settled.error();
+    }
     std::int64_t count = 0;
     for (std::int64_t id : ids) {
       core::Expected<CachedStatement> insert = db.Cached(kMoveToQuarantine);
@@ -165,7 +176,7 @@ core::Expected<std::vector<QuarantinedReading>> Store::ListQuarantined(std::size
 core::Expected<QuarantineChange> Store::RetryQuarantined(const QuarantineSelection& selection,
                                                          bool dry_run) {
   core::Expected<QuarantineChange> change =
-      ChangeQuarantine(*impl_->db, selection, /*retry=*/true, dry_run);
+      ChangeQuarantine(*impl_->db, impl_->observer, selection, /*retry=*/true, dry_run);
   if (!change) return change.error().Wrap("retry quarantined readings");
   return change;
 }
@@ -173,7 +184,7 @@ core::Expected<QuarantineChange> Store::RetryQuarantined(const QuarantineSelecti
 core::Expected<QuarantineChange> Store::PurgeQuarantined(const QuarantineSelection& selection,
                                                          bool dry_run) {
   core::Expected<QuarantineChange> change =
-      ChangeQuarantine(*impl_->db, selection, /*retry=*/false, dry_run);
+      ChangeQuarantine(*impl_->db, impl_->observer, selection, /*retry=*/false, dry_run);
   if (!change) return change.error().Wrap("purge quarantined readings");
   return change;
 }

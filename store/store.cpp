@@ -172,6 +172,11 @@ core::Status Store::DeleteUploaded(const std::vector<std::int64_t>& ids) {
     core::Status status = [&]() -> core::Status {
       core::Expected<Transaction> txn = Transaction::Begin(*impl.db);
       if (!txn) return txn.error();
+      if (impl.observer != nullptr && !ids.empty()) {
+        core::Status settled =
+            impl.observer->Settle(*impl.db, *std::max_element(ids.begin(), ids.end()));
+        if (!settled) return settled;
+      }
       for (std::int64_t id : ids) {
         core::Expected<CachedStatement> remove =
             impl.db->Cached("DELETE FROM readings WHERE id = ?1");
@@ -240,11 +245,7 @@ core::Expected<StoreStats> Store::Stats() {
 
 const std::string& Store::instance_id() const { return impl_->instance_id; }
 
-void Store::SetCommitHook(CommitHook hook) { impl_->hook = std::move(hook); }
-
-void Store::SetDuplicateFilter(DuplicateFilter filter) {
-  impl_->duplicate_filter = std::move(filter);
-}
+void Store::SetObserver(OutboxObserver* observer) { impl_->observer = observer; }
 
 Database& Store::database() { return *impl_->db; }
 

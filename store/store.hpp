@@ -17,6 +17,7 @@
 #include "core/reading.hpp"
 #include "core/reject_reason.hpp"
 #include "store/clock_hold.hpp"
+#include "store/outbox_observer.hpp"
 #include "store/quarantine.hpp"
 #include "store/store_options.hpp"
 
@@ -153,29 +154,18 @@ class Store {
   // current boot are re-stamped from their boot time when the clock is synchronised, or, with
   // `trust_current_boot` ([clock] trust_unsynced), released with the time they were stamped
   // with as agent; otherwise they stay held. A re-stamped key already taken (pending, or in the
-  // late window per the DuplicateFilter) moves forward 1 µs at a time until it is free: a held
-  // reading is a real measurement, never a duplicate. Released readings go through the
-  // CommitHook (aggregates) in the same transaction. Without held readings this is one query.
+  // late window per the observer) moves forward 1 µs at a time until it is free: a held
+  // reading is a real measurement, never a duplicate. Released readings go to the observer
+  // (aggregates) in the same transaction. Without held readings this is one query.
   core::Expected<HeldRelease> ReleaseHeld(bool trust_current_boot = false);
 
   core::Expected<StoreStats> Stats();
   const std::string& instance_id() const;
 
-  // Runs inside Commit's transaction with the readings that became pending (newly stored and not
-  // held), and inside ReleaseHeld's with the readings it released, in their final ts and
-  // ts_source; an error rolls the whole transaction back. Used to maintain aggregates in the
-  // same transaction (§4): a held reading reaches the aggregates only once released.
-  using CommitHook =
-      std::function<core::Status(Database& db, const std::vector<core::Reading>& stored)>;
-  void SetCommitHook(CommitHook hook);
-
-  // Runs inside Commit's transaction for each reading before it is stored, with the id of its
-  // series (a row of `series`); true means the reading duplicates one the store keeps outside
-  // the outbox (the late window, §4) and is dropped and counted as a duplicate. An error rolls
-  // the whole commit back.
-  using DuplicateFilter = std::function<core::Expected<bool>(Database& db, std::int64_t series_id,
-                                                             const core::Reading& reading)>;
-  void SetDuplicateFilter(DuplicateFilter filter);
+  // The aggregates' view of the outbox (outbox_observer.hpp): told about every reading stored,
+  // released, restored or about to leave, inside the same transaction; also the duplicate filter
+  // of the late window. nullptr (the default): a bare outbox.
+  void SetObserver(OutboxObserver* observer);
 
   // The connection, for code that keeps its own tables in the same store (aggregates). Its
   // writes outside Commit must use their own Transaction.

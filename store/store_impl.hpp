@@ -44,8 +44,11 @@ struct Store::Impl {
   // Set after a disk-full event: the database's page count then, its new ceiling until the
   // reserve can be taken again (space came back).
   std::optional<std::int64_t> pinned_pages;
-  CommitHook hook;
-  DuplicateFilter duplicate_filter;
+  OutboxObserver* observer = nullptr;  // borrowed (Store::SetObserver)
+  // Within one CommitOnce: the highest id in `readings` so far, and the observer's floor that
+  // a new id must exceed.
+  std::int64_t last_id = 0;
+  std::int64_t id_floor = 0;
 
   // (device '\n' metric) -> series id. Ids interned inside an open transaction are listed in
   // new_series and forgotten if it rolls back, so the cache never names a row that is not there.

@@ -189,6 +189,10 @@ int RunIngest(const CommandContext& context, const IngestOptions& options) {
 
   FileIngest ingest(*config, SpecFrom(options), clock, local ? &local->store() : nullptr);
   core::Status read = ReadAll(input.fd(), ingest);
+  // The buckets include what was stored when the command ends (store/aggregate_store.hpp).
+  if (local) {
+    if (auto folded = local->aggregates().FoldAll(); !folded && read) read = folded.error();
+  }
   // What was committed before a failure is durable: print it either way.
   if (options.json) {
     std::cout << TallyJson(ingest.tally(), options.dry_run).dump(2) << "\n";

@@ -12,6 +12,7 @@
 
 #include "agent/cli.hpp"
 #include "agent/command.hpp"
+#include "agent/local_store.hpp"
 #include "core/clock.hpp"
 #include "core/time.hpp"
 #include "store/quarantine.hpp"
@@ -102,12 +103,14 @@ int Change(const Config& config, const QuarantineFlags& flags, bool retry) {
                 (lock.error().code == core::Errc::kBusy ? " (stop `fieldsync run` first)" : ""));
   }
   core::SystemClock clock;
-  auto opened = store::Store::Open(config.state_dir, config.store, clock);
+  // With its aggregates: a retried reading is already in its buckets and must not be folded again.
+  auto opened = LocalStore::Open(config, clock);
   if (!opened) return Fail("cannot open the store: " + opened.error().message);
+  store::Store& store = (*opened)->store();
   const store::QuarantineSelection selection =
       flags.all ? store::QuarantineSelection::All() : store::QuarantineSelection::Ids(flags.ids);
-  auto change = retry ? (*opened)->RetryQuarantined(selection, flags.dry_run)
-                      : (*opened)->PurgeQuarantined(selection, flags.dry_run);
+  auto change = retry ? store.RetryQuarantined(selection, flags.dry_run)
+                      : store.PurgeQuarantined(selection, flags.dry_run);
   if (!change) return Fail(change.error().message);
   if (!change->unknown_ids.empty()) {
     std::string ids;

@@ -13,6 +13,7 @@
 #include "agent/command.hpp"
 #include "agent/control_client.hpp"
 #include "agent/control_protocol.hpp"
+#include "agent/local_store.hpp"
 #include "agent/run_sync_request.hpp"
 #include "core/clock.hpp"
 #include "store/aggregate_store.hpp"
@@ -100,22 +101,26 @@ int Sync(CommandContext& context, const SyncRequest& flags) {
   }
   if (!lock) return Fail("cannot sync: " + lock.error().message);
   core::SystemClock clock;
-  store::StoreOptions store_options = config->store;
-  store_options.cache_kib = sync::kUploaderStoreCacheKib;
-  auto store = store::Store::Open(config->state_dir, store_options, clock);
-  if (!store) return Fail("cannot open the store: " + store.error().message);
-  auto aggregates =
-      store::AggregateStore::Open((*store)->database(), config->aggregate, config->metrics);
-  if (!aggregates) return Fail(aggregates.error().message, kExitUsage);
-  if (flags.dry_run) return DryRun(*config, **store, *aggregates);
+  Config store_config = *config;
+  store_config.store.cache_kib = sync::kUploaderStoreCacheKib;
+  // With its aggregates as the store's observer: readings are folded into their buckets before
+  // the buckets are uploaded and before uploaded readings are deleted.
+  auto local = LocalStore::Open(store_config, clock);
+  if (!local) {
+    return Fail("cannot open the store: " + local.error().message,
+                local.error().code == core::Errc::kInvalidArgument ? kExitUsage : kExitFailure);
+  }
+  store::Store& store = (*local)->store();
+  store::AggregateStore& aggregates = (*local)->aggregates();
+  if (flags.dry_run) return DryRun(*config, store, aggregates);
 
-  sync::StoreReadingOutbox readings(**store);
-  sync::AggregateBucketOutbox buckets(*aggregates);
+  sync::StoreReadingOutbox readings(store);
+  sync::AggregateBucketOutbox buckets(aggregates);
   sync::UploaderOptions options;
   options.url = config->sync.url;
   options.schema = config->sync.schema;
   options.gateway = config->gateway;
-  options.instance_id = (*store)->instance_id();
+  options.instance_id = store.instance_id();
   options.version = FIELDSYNC_VERSION;
   options.batch_size =
       static_cast<std::size_t>(config->sync.batch_size > 0 ? config->sync.batch_size : 1);

@@ -10,9 +10,12 @@
 
 #include <sys/types.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -20,6 +23,26 @@
 #include "tests/sync/pg_test_schema.hpp"
 
 namespace fieldsync::testing {
+
+// A load generator's thread: runs `body` from construction until Finish() (or destruction),
+// `body` checking stopping() between its steps. Declare it as the generator's last member, so
+// that it starts after and stops before the members its body uses.
+class BackgroundLoop {
+ public:
+  explicit BackgroundLoop(std::function<void()> body) : thread_(std::move(body)) {}
+  ~BackgroundLoop() { Finish(); }
+  BackgroundLoop(const BackgroundLoop&) = delete;
+  BackgroundLoop& operator=(const BackgroundLoop&) = delete;
+  bool stopping() const { return stop_; }
+  void Finish() {
+    stop_ = true;
+    if (thread_.joinable()) thread_.join();
+  }
+
+ private:
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
 
 // The key the HTTP input of every scenario accepts.
 inline constexpr const char* kFaultApiKey = "fault-suite-key";

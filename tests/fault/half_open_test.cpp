@@ -35,21 +35,15 @@ const bool kLeakOverloadsOff = [] {
 // Posts one reading every 10 ms (device "h", ts = base + i ms, value i), counting 202s.
 class SteadyClient {
  public:
-  SteadyClient(std::uint16_t port, long long base_ms) : port_(port), base_ms_(base_ms) {
-    thread_ = std::thread([this] { Loop(); });
-  }
-  ~SteadyClient() { Finish(); }
-  void Finish() {
-    stop_ = true;
-    if (thread_.joinable()) thread_.join();
-  }
+  SteadyClient(std::uint16_t port, long long base_ms) : port_(port), base_ms_(base_ms) {}
+  void Finish() { loop_.Finish(); }
   long long sent() const { return sent_; }
   long long acknowledged() const { return acknowledged_; }
 
  private:
   void Loop() {
     testing::HttpClient client(port_);
-    while (!stop_) {
+    while (!loop_.stopping()) {
       const long long i = sent_++;
       if (client
               .Send("POST", "/api/data", testing::JsonFrame("h", base_ms_ + i, i),
@@ -62,10 +56,9 @@ class SteadyClient {
 
   std::uint16_t port_;
   long long base_ms_;
-  std::atomic<bool> stop_{false};
   std::atomic<long long> sent_{0};
   std::atomic<long long> acknowledged_{0};
-  std::thread thread_;
+  testing::BackgroundLoop loop_{[this] { Loop(); }};  // last
 };
 
 // last_sync.ok of the live status: 1 ok, 0 failed, -1 unknown (no answer or no sync yet).

@@ -47,14 +47,8 @@ std::string Messages(long long first, long long base_ms) {
 class BatchPublisher {
  public:
   BatchPublisher(std::string url, std::string topic, long long base_ms)
-      : url_(std::move(url)), topic_(std::move(topic)), base_ms_(base_ms) {
-    thread_ = std::thread([this] { Loop(); });
-  }
-  ~BatchPublisher() { Finish(); }
-  void Finish() {
-    stop_ = true;
-    if (thread_.joinable()) thread_.join();
-  }
+      : url_(std::move(url)), topic_(std::move(topic)), base_ms_(base_ms) {}
+  void Finish() { loop_.Finish(); }
   long long published() const { return published_; }
   long long republished() const { return republished_; }
 
@@ -66,10 +60,11 @@ class BatchPublisher {
     sigemptyset(&pipe_signal);
     sigaddset(&pipe_signal, SIGPIPE);
     pthread_sigmask(SIG_BLOCK, &pipe_signal, nullptr);
-    while (!stop_) {
+    while (!loop_.stopping()) {
       const std::string lines = Messages(published_, base_ms_);
       while (!testing::PublishLines(url_, topic_, lines)) {
-        if (stop_) return;  // the scenario failed with the broker down: do not wait for it
+        if (loop_.stopping())
+          return;  // the scenario failed with the broker down: do not wait for it
         ++republished_;
         std::this_thread::sleep_for(200ms);
       }
@@ -81,10 +76,9 @@ class BatchPublisher {
   std::string url_;
   std::string topic_;
   long long base_ms_;
-  std::atomic<bool> stop_{false};
   std::atomic<long long> published_{0};
   std::atomic<long long> republished_{0};
-  std::thread thread_;
+  testing::BackgroundLoop loop_{[this] { Loop(); }};  // last
 };
 
 // Readings of `device` in the remote, and how many of them are there more than once by value.

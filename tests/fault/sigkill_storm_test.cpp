@@ -48,22 +48,16 @@ std::string Batch(long long first, long long base_ms) {
 // Posts consecutive batches until told to stop, each resent until it is answered 202.
 class PostingClient {
  public:
-  PostingClient(std::uint16_t port, long long base_ms) : port_(port), base_ms_(base_ms) {
-    thread_ = std::thread([this] { Loop(); });
-  }
-  ~PostingClient() { Finish(); }
+  PostingClient(std::uint16_t port, long long base_ms) : port_(port), base_ms_(base_ms) {}
   // Lets the batch in flight finish (it needs a running agent), then returns.
-  void Finish() {
-    stop_ = true;
-    if (thread_.joinable()) thread_.join();
-  }
+  void Finish() { loop_.Finish(); }
   long long acknowledged() const { return acknowledged_; }
   long long resent() const { return resent_; }
 
  private:
   void Loop() {
     testing::HttpClient client(port_);
-    while (!stop_) {
+    while (!loop_.stopping()) {
       const std::string body = Batch(acknowledged_, base_ms_);
       for (bool first = true;; first = false) {
         if (!first) {
@@ -81,10 +75,9 @@ class PostingClient {
 
   std::uint16_t port_;
   long long base_ms_;
-  std::atomic<bool> stop_{false};
   std::atomic<long long> acknowledged_{0};
   std::atomic<long long> resent_{0};
-  std::thread thread_;
+  testing::BackgroundLoop loop_{[this] { Loop(); }};  // last
 };
 
 }  // namespace

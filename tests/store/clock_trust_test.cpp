@@ -12,6 +12,7 @@
 #include "store/store.hpp"
 #include "tests/store/store_fixture.hpp"
 #include "tests/support/temp_dir.hpp"
+#include "tests/support/test_observer.hpp"
 
 // CppUTest redefines `new`: its header comes after every other one.
 #include <CppUTest/TestHarness.h>
@@ -72,7 +73,7 @@ HeldRelease Release(Store& store, bool trust = false) {
 TEST_GROUP(ClockTrust) {
   TempDir dir;
   fieldsync::core::FakeClock clock;
-  std::vector<Reading> hooked;  // what the commit hook (the aggregates) was given
+  TestObserver observer;  // stands for the aggregates
 
   void setup() override {
     clock.SetBootId(kBootA);
@@ -80,10 +81,7 @@ TEST_GROUP(ClockTrust) {
   }
   std::unique_ptr<Store> Open() {
     auto store = OpenStore(dir, clock);
-    store->SetCommitHook([this](Database&, const std::vector<Reading>& stored) {
-      hooked.insert(hooked.end(), stored.begin(), stored.end());
-      return fieldsync::core::Ok();
-    });
+    store->SetObserver(&observer);
     return store;
   }
 };
@@ -96,7 +94,7 @@ TEST(ClockTrust, RestampFormulaCountsBackFromNow) {
   LONGLONGS_EQUAL(wall, RestampedTs(wall, 17 * kMicrosPerSecond, 17 * kMicrosPerSecond));
 }
 
-TEST(ClockTrust, HeldReadingsAreNeitherPendingNorHandedToTheHook) {
+TEST(ClockTrust, HeldReadingsAreNeitherPendingNorGivenToTheAggregates) {
   auto store = Open();
   auto result = store->Commit(Batch(
       {HeldFrame("dev1", kBaseTs, 10 * kMicrosPerSecond, 2), MakeFrame("dev1", kBaseTs + 1)}));
@@ -108,8 +106,7 @@ TEST(ClockTrust, HeldReadingsAreNeitherPendingNorHandedToTheHook) {
   UploadBatch pending = Pending(*store);
   LONGS_EQUAL(1, static_cast<long>(pending.readings.size()));
   CHECK(pending.readings[0].ts_source == TsSource::kDevice);
-  LONGS_EQUAL(1, static_cast<long>(hooked.size()));
-  CHECK(hooked[0].ts_source == TsSource::kDevice);
+  LONGS_EQUAL(1, observer.stored);  // the held frame is not pending yet
 
   StoreStats stats = Stats(*store);
   LONGS_EQUAL(1, stats.pending_readings);
@@ -140,7 +137,7 @@ TEST(ClockTrust, SyncInTheSameBootRestampsFromBootTime) {
   clock.SetWallOnly(true_wall);
   clock.SetSynchronized(true);
   clock.Advance(2 * kMicrosPerSecond);  // wall = true_wall + 2 s, boot = 17 s
-  hooked.clear();
+  observer.released.clear();
 
   HeldRelease released = Release(*store);
   LONGS_EQUAL(4, released.restamped);
@@ -161,10 +158,10 @@ TEST(ClockTrust, SyncInTheSameBootRestampsFromBootTime) {
   LONGLONGS_EQUAL(first, pending.received_at[0]);
 
   // Released into the aggregates in the same transaction, with the new times.
-  LONGS_EQUAL(4, static_cast<long>(hooked.size()));
-  LONGLONGS_EQUAL(first, hooked[0].ts);
-  LONGLONGS_EQUAL(second, hooked[3].ts);
-  CHECK(hooked[3].ts_source == TsSource::kAgent);
+  LONGS_EQUAL(4, static_cast<long>(observer.released.size()));
+  LONGLONGS_EQUAL(first, observer.released[0].ts);
+  LONGLONGS_EQUAL(second, observer.released[3].ts);
+  CHECK(observer.released[3].ts_source == TsSource::kAgent);
 
   StoreStats stats = Stats(*store);
   LONGS_EQUAL(0, stats.held_readings);
@@ -219,7 +216,7 @@ TEST(ClockTrust, HeldFromABootThatEndedUnsynchronisedAreReleasedAsAgentUnsynced)
     LONGLONGS_EQUAL(stamped, r.ts);  // best-effort time kept
     CHECK(r.ts_source == TsSource::kAgentUnsynced);
   }
-  LONGS_EQUAL(3, static_cast<long>(hooked.size()));
+  LONGS_EQUAL(3, static_cast<long>(observer.released.size()));
   StoreStats stats = Stats(*store);
   LONGS_EQUAL(3, stats.clock_unsynced);
   LONGS_EQUAL(0, stats.held_readings);

@@ -8,6 +8,7 @@
 #include "store/store.hpp"
 #include "tests/store/store_fixture.hpp"
 #include "tests/support/temp_dir.hpp"
+#include "tests/support/test_observer.hpp"
 
 // CppUTest redefines `new`: its header comes after every other one.
 #include <CppUTest/TestHarness.h>
@@ -32,6 +33,12 @@ std::int64_t Pending(Store& store) {
   auto stats = store.Stats();
   CHECK_TRUE(stats.has_value());
   return stats->pending_readings;
+}
+
+UploadBatch OldestPending(Store& store, std::size_t limit) {
+  auto batch = store.OldestPending(limit);
+  CHECK_TRUE(batch.has_value());
+  return std::move(*batch);
 }
 
 }  // namespace
@@ -85,22 +92,18 @@ TEST(Commit, SameKeyTwiceInOneBatchIsOneReading) {
   LONGS_EQUAL(2, result->duplicates);
 }
 
-TEST(Commit, HookSeesNewlyStoredReadingsAndItsErrorRollsEverythingBack) {
+TEST(Commit, ObserverIsToldOfNewlyStoredReadingsAndItsErrorRollsEverythingBack) {
   auto store = OpenStore(dir, clock);
   CHECK_TRUE(store->Commit(MakeBatch("in", 1, kBaseTs, 2)).has_value());
-  std::vector<Reading> seen;
-  store->SetCommitHook([&](Database&, const std::vector<Reading>& stored) {
-    seen = stored;
-    return fieldsync::core::Status();
-  });
+  fieldsync::testing::TestObserver observer;
+  store->SetObserver(&observer);
   CHECK_TRUE(store->Commit(MakeBatch("in", 2, kBaseTs, 2)).has_value());
-  LONGS_EQUAL(2, static_cast<long>(seen.size()));  // the first frame was all duplicates
-  LONGS_EQUAL(kBaseTs + fieldsync::core::kMicrosPerSecond, seen[0].ts);
+  LONGS_EQUAL(2, observer.stored);  // the first frame was all duplicates
 
-  store->SetCommitHook([](Database& db, const std::vector<Reading>&) {
+  observer.on_stored = [](Database& db, std::size_t) {
     CHECK_TRUE(db.Exec("INSERT INTO meta(key, value) VALUES('hook', 'ran')"));
     return fieldsync::core::Status(fieldsync::core::MakeError(Errc::kInternal, "hook failed"));
-  });
+  };
   auto before = store->Stats();
   auto failed = store->Commit(MakeBatch("in", 5, kBaseTs + 100 * 1'000'000, 2));
   CHECK_FALSE(failed.has_value());
@@ -113,7 +116,7 @@ TEST(Commit, HookSeesNewlyStoredReadingsAndItsErrorRollsEverythingBack) {
   CHECK_FALSE(hook_row->has_value());
   // The series interned by the failed commit must not linger in the cache: later commits of
   // the same series still work.
-  store->SetCommitHook(nullptr);
+  store->SetObserver(nullptr);
   auto retry = store->Commit(MakeBatch("in", 5, kBaseTs + 100 * 1'000'000, 2));
   CHECK_TRUE(retry.has_value());
   LONGS_EQUAL(10, retry->accepted);
@@ -123,31 +126,53 @@ TEST(Commit, FailureInsideAFrameStoresNoneOfTheBatch) {
   auto store = OpenStore(dir, clock);
   // The late-window filter fails on the third reading of the second frame.
   int calls = 0;
-  store->SetDuplicateFilter(
-      [&](Database&, std::int64_t, const Reading&) -> fieldsync::core::Expected<bool> {
-        if (++calls == 7) return fieldsync::core::MakeError(Errc::kIo, "filter broke");
-        return false;
-      });
+  fieldsync::testing::TestObserver observer;
+  observer.known = [&](Database&, std::int64_t, const Reading&) -> fieldsync::core::Expected<bool> {
+    if (++calls == 7) return fieldsync::core::MakeError(Errc::kIo, "filter broke");
+    return false;
+  };
+  store->SetObserver(&observer);
   IngestBatch batch = MakeBatch("in", 2, kBaseTs, 4);
   batch.frames[1].readings[2].device = "newdev";  // a series created only by the failing frame
   auto result = store->Commit(batch);
   CHECK_FALSE(result.has_value());
   LONGS_EQUAL(0, Pending(*store));
-  store->SetDuplicateFilter(nullptr);
+  store->SetObserver(nullptr);
   CHECK_TRUE(store->Commit(batch).has_value());
   LONGS_EQUAL(8, Pending(*store));
 }
 
 TEST(Commit, DuplicateFilterDropsReadingsItKnows) {
   auto store = OpenStore(dir, clock);
-  store->SetDuplicateFilter(
-      [](Database&, std::int64_t, const Reading& r) -> fieldsync::core::Expected<bool> {
-        return r.metric == "m1";
-      });
+  fieldsync::testing::TestObserver observer;
+  observer.known = [](Database&, std::int64_t,
+                      const Reading& r) -> fieldsync::core::Expected<bool> {
+    return r.metric == "m1";
+  };
+  store->SetObserver(&observer);
   auto result = store->Commit(MakeBatch("in", 2, kBaseTs, 3));
   CHECK_TRUE(result.has_value());
   LONGS_EQUAL(4, result->accepted);
   LONGS_EQUAL(2, result->duplicates);
+}
+
+TEST(Commit, NewIdsStayAboveTheObserversFloorWhenTheNewestRowsWereDeleted) {
+  auto store = OpenStore(dir, clock);
+  CHECK_TRUE(store->Commit(MakeBatch("in", 2, kBaseTs, 2)).has_value());
+  UploadBatch all = OldestPending(*store, 100);
+  CHECK_TRUE(store->DeleteUploaded(all.ids).has_value());  // the outbox is empty again
+  fieldsync::testing::TestObserver observer;
+  observer.id_floor = 40;
+  store->SetObserver(&observer);
+  CHECK_TRUE(store->Commit(MakeBatch("in", 1, kBaseTs + 10 * 1'000'000, 2)).has_value());
+  UploadBatch next = OldestPending(*store, 100);
+  LONGS_EQUAL(2, static_cast<long>(next.ids.size()));
+  LONGLONGS_EQUAL(41, next.ids[0]);  // SQLite alone would have reused id 1
+  LONGLONGS_EQUAL(42, next.ids[1]);
+  // Deleting settles first, through the newest id deleted.
+  CHECK_TRUE(store->DeleteUploaded(next.ids).has_value());
+  LONGS_EQUAL(1, static_cast<long>(observer.settled.size()));
+  LONGLONGS_EQUAL(42, observer.settled[0]);
 }
 
 TEST(Commit, CountersAddUpAndSurviveReopen) {

@@ -140,12 +140,7 @@ TEST_GROUP(AggregateStore) {
     auto a = AggregateStore::Open(raw->database(), options, metrics);
     CHECK_TRUE(a.has_value());
     agg.emplace(std::move(*a));
-    raw->SetCommitHook(
-        [this](store::Database&, const std::vector<core::Reading>& stored) -> core::Status {
-          auto applied = agg->Apply(stored);
-          if (!applied) return applied.error();
-          return core::Ok();
-        });
+    raw->SetObserver(&*agg);
   }
 
   void Commit(const std::vector<core::Reading>& readings) {
@@ -181,6 +176,13 @@ TEST_GROUP(AggregateStore) {
     return oracle;
   }
 
+  // The buckets as the aggregates hand them out: every stored reading folded first.
+  BucketMap Buckets(bool hourly) {
+    auto folded = agg->FoldAll();
+    CHECK_TEXT(folded.has_value(), folded ? "" : folded.error().message.c_str());
+    return ReadBuckets(raw->database(), hourly);
+  }
+
   void teardown() override {
     agg.reset();
     raw.reset();
@@ -192,8 +194,8 @@ TEST(AggregateStore, MatchesTheOracleAcrossBerlinFallBack) {
   sc.seed = 7;
   sc.start = At("2026-10-24T18:00:00Z");  // 120 readings * ~7.5 min: past the 25-hour day
   AggregateOracle oracle = Run(sc, "Europe/Berlin");
-  testing::CheckSameBuckets(oracle.Buckets(true), ReadBuckets(raw->database(), true));
-  testing::CheckSameBuckets(oracle.Buckets(false), ReadBuckets(raw->database(), false));
+  testing::CheckSameBuckets(oracle.Buckets(true), Buckets(true));
+  testing::CheckSameBuckets(oracle.Buckets(false), Buckets(false));
   CHECK(oracle.LateCount() > 0);
   LONGLONGS_EQUAL(oracle.LateCount(), raw->Stats()->late);
 }
@@ -203,8 +205,8 @@ TEST(AggregateStore, MatchesTheOracleAcrossBerlinSpringForward) {
   sc.seed = 11;
   sc.start = At("2026-03-28T20:00:00Z");
   AggregateOracle oracle = Run(sc, "Europe/Berlin");
-  testing::CheckSameBuckets(oracle.Buckets(true), ReadBuckets(raw->database(), true));
-  testing::CheckSameBuckets(oracle.Buckets(false), ReadBuckets(raw->database(), false));
+  testing::CheckSameBuckets(oracle.Buckets(true), Buckets(true));
+  testing::CheckSameBuckets(oracle.Buckets(false), Buckets(false));
 }
 
 TEST(AggregateStore, MatchesTheOracleInAHalfHourZone) {
@@ -212,8 +214,8 @@ TEST(AggregateStore, MatchesTheOracleInAHalfHourZone) {
   sc.seed = 13;
   sc.start = At("2026-11-21T12:00:00Z");
   AggregateOracle oracle = Run(sc, "Asia/Kolkata");
-  testing::CheckSameBuckets(oracle.Buckets(true), ReadBuckets(raw->database(), true));
-  testing::CheckSameBuckets(oracle.Buckets(false), ReadBuckets(raw->database(), false));
+  testing::CheckSameBuckets(oracle.Buckets(true), Buckets(true));
+  testing::CheckSameBuckets(oracle.Buckets(false), Buckets(false));
   LONGLONGS_EQUAL(oracle.LateCount(), raw->Stats()->late);
 }
 
@@ -227,7 +229,7 @@ TEST(AggregateStore, DeletingRawReadingsBeforeTheHourClosesChangesNothing) {
   // A late reading between them still finds its neighbours in the window.
   Commit({MakeReading("d", "energy", h + 30 * kMicrosPerSecond, 100.4),
           MakeReading("d", "energy", h + 90 * kMicrosPerSecond, 103.0)});
-  BucketMap buckets = ReadBuckets(raw->database(), true);
+  BucketMap buckets = Buckets(true);
   const store::BucketStats& b = buckets.at({"d", "energy", h});
   LONGLONGS_EQUAL(4, b.n);
   DOUBLES_EQUAL(3.0, *b.delta, 1e-9);
@@ -241,7 +243,7 @@ TEST(AggregateStore, RecomputeRewritesOnlyBucketsWhoseReadingsAreAllLocal) {
   sc.devices = 3;
   sc.late_fraction = 0.0;  // late readings would be folded in by a recompute, by design
   AggregateOracle oracle = Run(sc, "Europe/Berlin");
-  BucketMap before = ReadBuckets(raw->database(), true);
+  BucketMap before = Buckets(true);
 
   auto same = agg->Recompute(BucketKind::kHourly, sc.start, sc.start + 48 * kMicrosPerHour, false);
   CHECK_TRUE(same.has_value());
@@ -254,11 +256,11 @@ TEST(AggregateStore, RecomputeRewritesOnlyBucketsWhoseReadingsAreAllLocal) {
   auto dry = agg->Recompute(BucketKind::kHourly, sc.start, sc.start + 48 * kMicrosPerHour, true);
   CHECK_TRUE(dry.has_value());
   LONGLONGS_EQUAL(same->buckets - same->skipped_incomplete, dry->rewritten);
-  DOUBLES_EQUAL(-1.0, ReadBuckets(raw->database(), true).begin()->second.sum, 0);  // dry run
+  DOUBLES_EQUAL(-1.0, Buckets(true).begin()->second.sum, 0);  // dry run
   auto fixed = agg->Recompute(BucketKind::kHourly, sc.start, sc.start + 48 * kMicrosPerHour, false);
   CHECK_TRUE(fixed.has_value());
   LONGLONGS_EQUAL(dry->rewritten, fixed->rewritten);
-  BucketMap after = ReadBuckets(raw->database(), true);
+  BucketMap after = Buckets(true);
   BucketMap expected = oracle.Buckets(true);
   long long repaired = 0;
   for (const auto& [key, b] : after) {
@@ -291,6 +293,7 @@ TEST(AggregateStore, PendingBucketsAreMarkedUploadedOnlyAtTheVersionRead) {
 
   // The hour changes between the read and the remote COMMIT: it must stay pending.
   Commit({MakeReading("d", "temp", h + 2 * kMicrosPerSecond, 30.0)});
+  CHECK_TRUE(agg->FoldAll().has_value());
   LONGLONGS_EQUAL(0, *agg->MarkUploaded(*hourly));
   LONGLONGS_EQUAL(0, *agg->MarkUploaded(*daily));
   auto again = agg->PendingHourly(100);
@@ -335,4 +338,77 @@ TEST(AggregateStore, UnknownZoneIsRefused) {
   auto a = AggregateStore::Open((*opened)->database(), options, {});
   CHECK_FALSE(a.has_value());
   CHECK(a.error().code == core::Errc::kInvalidArgument);
+}
+
+TEST(AggregateStore, ACrashBetweenFoldsLosesNothing) {
+  Scenario sc;
+  sc.seed = 19;
+  sc.start = At("2026-10-24T18:00:00Z");
+  AggregateOracle oracle = Run(sc, "Europe/Berlin");
+  auto unfolded = agg->UnfoldedCount();
+  CHECK_TRUE(unfolded.has_value());
+  CHECK(*unfolded > 0);  // the last commits were not folded yet
+  // The process dies: nothing folds on the way out. The next open folds where it stopped.
+  agg.reset();
+  raw.reset();
+  Open("Europe/Berlin");
+  testing::CheckSameBuckets(oracle.Buckets(true), Buckets(true));
+  testing::CheckSameBuckets(oracle.Buckets(false), Buckets(false));
+  LONGLONGS_EQUAL(oracle.LateCount(), raw->Stats()->late);
+  LONGLONGS_EQUAL(0, *agg->UnfoldedCount());
+}
+
+TEST(AggregateStore, AReadingCannotLeaveTheOutboxBeforeItIsFolded) {
+  Open("UTC");
+  core::TimeUs h = At("2026-11-22T10:00:00Z");
+  Commit({MakeReading("d", "temp", h, 20.0), MakeReading("d", "temp", h + kMicrosPerSecond, 21.0)});
+  LONGLONGS_EQUAL(2, *agg->UnfoldedCount());
+  // A path that deletes without settling fails, and the reading stays.
+  CHECK_FALSE(raw->database().Exec("DELETE FROM readings").has_value());
+  LONGLONGS_EQUAL(2, raw->Stats()->pending_readings);
+  // Every path of the store settles first, through the newest reading it removes.
+  UploadOldest(1);
+  LONGLONGS_EQUAL(1, *agg->UnfoldedCount());
+  LONGLONGS_EQUAL(2, Buckets(true).at({"d", "temp", h}).n);
+}
+
+TEST(AggregateStore, IdsAreNotReusedAfterTheOutboxEmpties) {
+  Open("UTC");
+  core::TimeUs h = At("2026-11-22T10:00:00Z");
+  Commit({MakeReading("d", "temp", h, 20.0), MakeReading("d", "temp", h + kMicrosPerSecond, 21.0)});
+  UploadOldest(10);  // folded, uploaded, deleted: the table is empty
+  Commit({MakeReading("d", "temp", h + 2 * kMicrosPerSecond, 22.0)});
+  // Had the new reading taken id 1 (at or below the fold mark), it would never be folded.
+  LONGLONGS_EQUAL(1, *agg->UnfoldedCount());
+  LONGLONGS_EQUAL(3, Buckets(true).at({"d", "temp", h}).n);
+}
+
+TEST(AggregateStore, AQuarantineRetryIsNotAggregatedTwice) {
+  Open("UTC");
+  core::TimeUs h = At("2026-11-22T10:00:00Z");
+  Commit({MakeReading("d", "temp", h, 20.0), MakeReading("d", "temp", h + kMicrosPerSecond, 21.0)});
+  auto pending = raw->OldestPending(10);
+  CHECK_TRUE(raw->Quarantine({pending->ids[0]}, "refused", "23514").has_value());
+  Commit({MakeReading("d", "temp", h + 2 * kMicrosPerSecond, 22.0)});  // unfolded meanwhile
+  auto retried = raw->RetryQuarantined(store::QuarantineSelection::All(), false);
+  CHECK_TRUE(retried.has_value());
+  LONGLONGS_EQUAL(1, retried->rows);
+  LONGLONGS_EQUAL(3, raw->Stats()->pending_readings);
+  const store::BucketStats b = Buckets(true).at({"d", "temp", h});
+  LONGLONGS_EQUAL(3, b.n);  // the retried reading once, the one stored meanwhile once
+  DOUBLES_EQUAL(63.0, b.sum, 1e-9);
+}
+
+TEST(AggregateStore, ARecomputeFoldsFirstSoItNeverCountsAReadingTwice) {
+  Open("UTC");
+  core::TimeUs h = At("2026-11-22T10:00:00Z");
+  Commit({MakeReading("d", "temp", h, 20.0), MakeReading("d", "temp", h + kMicrosPerSecond, 21.0)});
+  auto dry = agg->Recompute(BucketKind::kHourly, h, h + kMicrosPerHour, true);
+  CHECK_TRUE(dry.has_value());
+  LONGLONGS_EQUAL(0, dry->rewritten);         // the folded buckets already agree
+  LONGLONGS_EQUAL(2, *agg->UnfoldedCount());  // and the dry run wrote nothing, not even the fold
+  auto done = agg->Recompute(BucketKind::kHourly, h, h + kMicrosPerHour, false);
+  CHECK_TRUE(done.has_value());
+  LONGLONGS_EQUAL(0, done->rewritten);
+  LONGLONGS_EQUAL(2, Buckets(true).at({"d", "temp", h}).n);
 }

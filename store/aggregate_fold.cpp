@@ -1,0 +1,138 @@
+// AggregateStore as the store's OutboxObserver: folding stored readings into their buckets in
+// batches (agg_fold marks how far), and the late-window duplicate filter.
+#include <algorithm>
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include "store/aggregate_store.hpp"
+
+namespace fieldsync::store {
+namespace {
+
+// Readings read from the outbox per ApplyPoints call: bounds the memory of a long fold (a
+// store that was offline for weeks) while keeping the per-bucket upserts rare.
+constexpr std::int64_t kFoldChunk = 16384;
+
+core::Expected<std::int64_t> FoldedThrough(Database& db) {
+  auto through = db.QueryInt64("SELECT through FROM agg_fold WHERE id = 0");
+  if (!through) return through.error().Wrap("read how far the aggregates are folded");
+  return through->value_or(0);
+}
+
+core::Status SetFoldedThrough(Database& db, std::int64_t through) {
+  auto stmt = db.Cached("UPDATE agg_fold SET through = ?1 WHERE id = 0");
+  if (!stmt) return stmt.error();
+  if (auto s = (*stmt)->Bind(1, through); !s) return s;
+  return (*stmt)->Run();
+}
+
+}  // namespace
+
+core::Expected<std::int64_t> AggregateStore::FoldThrough(std::int64_t through) {
+  auto from = FoldedThrough(*db_);
+  if (!from) return from.error();
+  auto newest = db_->QueryInt64("SELECT max(id) FROM readings");
+  if (!newest) return newest.error();
+  const std::int64_t target = std::min(through, newest->value_or(0));
+  if (target <= *from) return 0;
+
+  std::int64_t folded = 0;
+  std::int64_t after = *from;
+  std::vector<SeriesPoint> points;
+  while (after < target) {
+    points.clear();
+    std::int64_t last = target;
+    {
+      // Held readings (ts_source 3) are skipped: they reach the aggregates when released.
+      auto rows = db_->Cached(
+          "SELECT id, series_id, ts, value, ts_source FROM readings "
+          "WHERE id > ?1 AND id <= ?2 ORDER BY id LIMIT ?3");
+      if (!rows) return rows.error();
+      if (auto s = (*rows)->Bind(1, after); !s) return s.error();
+      if (auto s = (*rows)->Bind(2, target); !s) return s.error();
+      if (auto s = (*rows)->Bind(3, kFoldChunk); !s) return s.error();
+      std::int64_t read = 0;
+      while (true) {
+        auto row = (*rows)->Step();
+        if (!row) return row.error().Wrap("read readings to aggregate");
+        if (!*row) break;
+        ++read;
+        last = (*rows)->ColumnInt64(0);
+        if ((*rows)->ColumnInt64(4) == 3) continue;
+        points.push_back(SeriesPoint{(*rows)->ColumnInt64(1), (*rows)->ColumnInt64(2),
+                                     (*rows)->ColumnDouble(3)});
+      }
+      if (read < kFoldChunk) last = target;
+    }
+    auto applied = ApplyPoints(points);
+    if (!applied) return applied.error();
+    folded += static_cast<std::int64_t>(points.size());
+    after = last;
+  }
+  if (auto s = SetFoldedThrough(*db_, target); !s) return s.error();
+  unfolded_ = 0;
+  last_fold_ = std::chrono::steady_clock::now();
+  return folded;
+}
+
+core::Expected<std::int64_t> AggregateStore::FoldAll() {
+  std::optional<Transaction> tx;
+  if (db_->autocommit()) {
+    auto begun = Transaction::Begin(*db_);
+    if (!begun) return begun.error();
+    tx.emplace(std::move(*begun));
+  }
+  auto folded = FoldThrough(INT64_MAX);
+  if (!folded) return folded.error().Wrap("aggregate stored readings");
+  if (tx) {
+    if (auto s = tx->Commit(); !s) return s.error().Wrap("aggregate stored readings");
+  }
+  return folded;
+}
+
+core::Expected<std::int64_t> AggregateStore::UnfoldedCount() {
+  auto n = db_->QueryInt64(
+      "SELECT count(*) FROM readings WHERE id > (SELECT through FROM agg_fold WHERE id = 0) "
+      "AND ts_source <> 3");
+  if (!n) return n.error();
+  return n->value_or(0);
+}
+
+core::Status AggregateStore::Stored(Database&, std::size_t count) {
+  unfolded_ += count;
+  if (unfolded_ == 0) return core::Ok();
+  if (unfolded_ < kFoldReadings && std::chrono::steady_clock::now() - last_fold_ < kFoldInterval) {
+    return core::Ok();
+  }
+  auto folded = FoldThrough(INT64_MAX);
+  if (!folded) return folded.error();
+  return core::Ok();
+}
+
+core::Status AggregateStore::Settle(Database&, std::int64_t through) {
+  auto folded = FoldThrough(through);
+  if (!folded) return folded.error();
+  return core::Ok();
+}
+
+core::Status AggregateStore::Released(Database&, const std::vector<core::Reading>& released) {
+  auto applied = Apply(released);
+  if (!applied) return applied.error();
+  return core::Ok();
+}
+
+core::Status AggregateStore::Restored(Database&) {
+  return db_->Exec(
+      "UPDATE agg_fold SET through = max(through, (SELECT coalesce(max(id), 0) FROM readings)) "
+      "WHERE id = 0");
+}
+
+core::Expected<std::int64_t> AggregateStore::IdFloor(Database&) { return FoldedThrough(*db_); }
+
+core::Expected<bool> AggregateStore::Known(Database&, std::int64_t series_id,
+                                           const core::Reading& reading) {
+  return InLateWindow(series_id, reading.ts);
+}
+
+}  // namespace fieldsync::store

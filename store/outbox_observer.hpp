@@ -1,0 +1,50 @@
+#pragma once
+// OutboxObserver: what the store tells the aggregates (§4) about readings entering and leaving
+// the outbox, always inside the store's own transaction, so that buckets kept in the same
+// database stay exact whatever happens between two calls (a crash included).
+//
+// The contract the store keeps with its observer:
+//   - every reading that leaves `readings` (upload, drop_oldest, quarantine) is settled first:
+//     Settle(through) runs in the removing transaction, with `through` >= the ids removed;
+//   - held readings are released only after Settle of everything stored before them, and the
+//     released ones are then handed to Released;
+//   - rows put back into the outbox that are already aggregated (a quarantine retry) are
+//     inserted after a Settle and announced by Restored, in the same transaction;
+//   - reading ids only grow: a new reading's id is above IdFloor() even when the rows with the
+//     highest ids were deleted (SQLite would otherwise reuse them).
+// An error from any call rolls the store's whole transaction back.
+//
+// Ownership: the store borrows its observer (Store::SetObserver); it must outlive the store's use.
+
+#include <cstdint>
+#include <vector>
+
+#include "core/expected.hpp"
+#include "core/reading.hpp"
+
+namespace fieldsync::store {
+
+class Database;
+
+class OutboxObserver {
+ public:
+  virtual ~OutboxObserver() = default;
+
+  // Commit stored `count` new pending readings (not held), the batch's last statement before
+  // COMMIT. The observer may fold them now or at a later Settle.
+  virtual core::Status Stored(Database& db, std::size_t count) = 0;
+  // Every pending reading with id <= `through` must be accounted for before this returns.
+  virtual core::Status Settle(Database& db, std::int64_t through) = 0;
+  // Held readings just released (final ts and ts_source), after a Settle of everything else.
+  virtual core::Status Released(Database& db, const std::vector<core::Reading>& released) = 0;
+  // The rows inserted since the last Settle are already aggregated: never fold them.
+  virtual core::Status Restored(Database& db) = 0;
+  // The lowest id a new reading may take minus one (0: no constraint).
+  virtual core::Expected<std::int64_t> IdFloor(Database& db) = 0;
+  // Whether `reading` (of series `series_id`) duplicates one kept outside the outbox (the late
+  // window): it is then dropped and counted as a duplicate. Asked before the insert.
+  virtual core::Expected<bool> Known(Database& db, std::int64_t series_id,
+                                     const core::Reading& reading) = 0;
+};
+
+}  // namespace fieldsync::store

@@ -1,0 +1,48 @@
+#pragma once
+// TestObserver: an OutboxObserver for store tests that records what the store told it and lets a
+// test make any call fail or answer its own way. Every call succeeds by default; Known says
+// "not known".
+
+#include <cstdint>
+#include <functional>
+#include <vector>
+
+#include "store/outbox_observer.hpp"
+
+namespace fieldsync::testing {
+
+class TestObserver final : public store::OutboxObserver {
+ public:
+  core::Status Stored(store::Database& db, std::size_t count) override {
+    stored += static_cast<std::int64_t>(count);
+    return on_stored ? on_stored(db, count) : core::Ok();
+  }
+  core::Status Settle(store::Database&, std::int64_t through) override {
+    settled.push_back(through);
+    return core::Ok();
+  }
+  core::Status Released(store::Database&, const std::vector<core::Reading>& readings) override {
+    released.insert(released.end(), readings.begin(), readings.end());
+    return core::Ok();
+  }
+  core::Status Restored(store::Database&) override {
+    ++restored;
+    return core::Ok();
+  }
+  core::Expected<std::int64_t> IdFloor(store::Database&) override { return id_floor; }
+  core::Expected<bool> Known(store::Database& db, std::int64_t series_id,
+                             const core::Reading& reading) override {
+    return known ? known(db, series_id, reading) : core::Expected<bool>(false);
+  }
+
+  std::function<core::Status(store::Database&, std::size_t)> on_stored;
+  std::function<core::Expected<bool>(store::Database&, std::int64_t, const core::Reading&)> known;
+  std::int64_t id_floor = 0;
+
+  std::int64_t stored = 0;              // readings Stored was told of
+  std::vector<std::int64_t> settled;    // the `through` of each Settle
+  std::vector<core::Reading> released;  // every reading Released was given
+  int restored = 0;
+};
+
+}  // namespace fieldsync::testing
