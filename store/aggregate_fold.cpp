@@ -71,9 +71,12 @@ core::Expected<std::int64_t> AggregateStore::FoldThrough(std::int64_t through) {
     after = last;
   }
   if (auto s = SetFoldedThrough(*db_, target); !s) return s.error();
+  return folded;
+}
+
+void AggregateStore::NoteFolded() {
   unfolded_ = 0;
   last_fold_ = std::chrono::steady_clock::now();
-  return folded;
 }
 
 core::Expected<std::int64_t> AggregateStore::FoldAll() {
@@ -88,6 +91,7 @@ core::Expected<std::int64_t> AggregateStore::FoldAll() {
   if (tx) {
     if (auto s = tx->Commit(); !s) return s.error().Wrap("aggregate stored readings");
   }
+  NoteFolded();
   return folded;
 }
 
@@ -107,6 +111,7 @@ core::Status AggregateStore::Stored(Database&, std::size_t count) {
   }
   auto folded = FoldThrough(INT64_MAX);
   if (!folded) return folded.error();
+  NoteFolded();
   return core::Ok();
 }
 

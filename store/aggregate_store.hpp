@@ -139,6 +139,8 @@ class AggregateStore final : public OutboxObserver {
   // since then stays pending. Returns how many rows were marked.
   core::Expected<std::int64_t> MarkUploaded(const std::vector<HourlyRow>& rows);
   core::Expected<std::int64_t> MarkUploaded(const std::vector<DailyRow>& rows);
+  // Buckets an upload would send now (pending ones, and those the unfolded readings would
+  // change), counted without writing anything.
   core::Expected<std::int64_t> PendingCount();
 
   Watermarks WatermarksAt(core::TimeUs now) const;
@@ -174,6 +176,8 @@ class AggregateStore final : public OutboxObserver {
   // Folds the readings with ids in (agg_fold, min(through, newest id)] and moves agg_fold there.
   // REQUIRES: a transaction is open.
   core::Expected<std::int64_t> FoldThrough(std::int64_t through);
+  // Restarts the commit path's fold schedule (after a fold that is committed with everything).
+  void NoteFolded();
 
   Database* db_;
   AggregateOptions options_;

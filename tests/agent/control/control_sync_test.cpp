@@ -140,6 +140,12 @@ void CommitBehindTheAgent(const std::string& state_dir, int n, int first_value) 
   auto committed = (*store)->Commit(batch);
   CHECK_TEXT(committed.has_value(), committed ? "" : committed.error().message.c_str());
   LONGS_EQUAL(n, committed->accepted);
+  // These tests count readings, not buckets: the readings are marked as already aggregated, so
+  // that the agent's folds leave them out of the bucket counts the tests compare.
+  CHECK_TRUE((*store)
+                 ->database()
+                 .Exec("UPDATE agg_fold SET through = max(through, (SELECT max(id) FROM readings))")
+                 .has_value());
 }
 
 }  // namespace
