@@ -79,17 +79,25 @@ void AggregateStore::NoteFolded() {
   last_fold_ = std::chrono::steady_clock::now();
 }
 
-core::Expected<std::int64_t> AggregateStore::FoldAll() {
+core::Expected<std::optional<Transaction>> AggregateStore::BeginFolded(std::int64_t* folded) {
   std::optional<Transaction> tx;
   if (db_->autocommit()) {
     auto begun = Transaction::Begin(*db_);
     if (!begun) return begun.error();
     tx.emplace(std::move(*begun));
   }
-  auto folded = FoldThrough(INT64_MAX);
-  if (!folded) return folded.error().Wrap("aggregate stored readings");
-  if (tx) {
-    if (auto s = tx->Commit(); !s) return s.error().Wrap("aggregate stored readings");
+  auto n = FoldThrough(INT64_MAX);
+  if (!n) return n.error().Wrap("aggregate stored readings");
+  if (folded != nullptr) *folded = *n;
+  return tx;
+}
+
+core::Expected<std::int64_t> AggregateStore::FoldAll() {
+  std::int64_t folded = 0;
+  auto tx = BeginFolded(&folded);
+  if (!tx) return tx.error();
+  if (*tx) {
+    if (auto s = (*tx)->Commit(); !s) return s.error().Wrap("aggregate stored readings");
   }
   NoteFolded();
   return folded;

@@ -104,13 +104,8 @@ core::Expected<std::int64_t> AggregateStore::MarkUploaded(const std::vector<Dail
 core::Expected<std::int64_t> AggregateStore::PendingCount() {
   // Counts what an upload would send now: the stored readings folded first, in a transaction
   // that is rolled back, so that counting (status, dry runs) writes nothing.
-  std::optional<Transaction> tx;
-  if (db_->autocommit()) {
-    auto begun = Transaction::Begin(*db_);
-    if (!begun) return begun.error();
-    tx.emplace(std::move(*begun));
-  }
-  if (auto folded = FoldThrough(INT64_MAX); !folded) return folded.error();
+  auto tx = BeginFolded();
+  if (!tx) return tx.error();
   auto n = db_->QueryInt64(
       "SELECT (SELECT count(*) FROM agg_hourly WHERE version > uploaded_version) + "
       "(SELECT count(*) FROM agg_daily WHERE version > uploaded_version)");

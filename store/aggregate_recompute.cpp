@@ -111,13 +111,8 @@ core::Expected<RecomputeCounts> AggregateStore::Recompute(BucketKind kind, core:
 
   // The stored readings are folded first, so that the buckets compared or deleted include every
   // reading. A dry run does it in a transaction that is rolled back: nothing is written.
-  std::optional<Transaction> tx;
-  if (db_->autocommit()) {
-    auto begun = Transaction::Begin(*db_);
-    if (!begun) return begun.error();
-    tx.emplace(std::move(*begun));
-  }
-  if (auto folded = FoldThrough(INT64_MAX); !folded) return folded.error();
+  auto tx = BeginFolded();
+  if (!tx) return tx.error();
   auto series_list = SeriesWithReadings(*db_, lo, hi);
   if (!series_list) return series_list.error();
   RecomputeCounts counts;
@@ -196,8 +191,8 @@ core::Expected<RecomputeCounts> AggregateStore::Recompute(BucketKind kind, core:
       if (auto s = (*write)->Run(); !s) return s.error();
     }
   }
-  if (tx && !dry_run) {
-    if (auto s = tx->Commit(); !s) return s.error();
+  if (*tx && !dry_run) {
+    if (auto s = (*tx)->Commit(); !s) return s.error();
   }
   return counts;
 }

@@ -36,13 +36,8 @@ core::Expected<CleanupCounts> AggregateStore::Cleanup(core::TimeUs now, bool dry
 
   // The stored readings are folded first, so that the buckets compared or deleted include every
   // reading. A dry run does it in a transaction that is rolled back: nothing is written.
-  std::optional<Transaction> tx;
-  if (db_->autocommit()) {
-    auto begun = Transaction::Begin(*db_);
-    if (!begun) return begun.error();
-    tx.emplace(std::move(*begun));
-  }
-  if (auto folded = FoldThrough(INT64_MAX); !folded) return folded.error();
+  auto tx = BeginFolded();
+  if (!tx) return tx.error();
   CleanupCounts counts;
   // Invariant: a bucket leaves the store only once the remote holds its current version.
   auto hourly = CountOrDelete(*db_,
@@ -82,8 +77,8 @@ core::Expected<CleanupCounts> AggregateStore::Cleanup(core::TimeUs now, bool dry
       if (auto s = (*stmt)->Run(); !s) return s.error();
     }
   }
-  if (tx && !dry_run) {
-    if (auto s = tx->Commit(); !s) return s.error();
+  if (*tx && !dry_run) {
+    if (auto s = (*tx)->Commit(); !s) return s.error();
   }
   return counts;
 }

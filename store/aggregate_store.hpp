@@ -176,6 +176,9 @@ class AggregateStore final : public OutboxObserver {
   // Folds the readings with ids in (agg_fold, min(through, newest id)] and moves agg_fold there.
   // REQUIRES: a transaction is open.
   core::Expected<std::int64_t> FoldThrough(std::int64_t through);
+  // Opens a transaction unless one is open (nullopt then), and folds every stored reading in it;
+  // the caller commits, or lets it roll back (counts and dry runs that must write nothing).
+  core::Expected<std::optional<Transaction>> BeginFolded(std::int64_t* folded = nullptr);
   // Restarts the commit path's fold schedule (after a fold that is committed with everything).
   void NoteFolded();
 
