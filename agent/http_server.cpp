@@ -186,7 +186,8 @@ class Session : public std::enable_shared_from_this<Session> {
     http::async_write(
         stream_, *res,
         [self = shared_from_this(), res, keep_alive](beast::error_code ec, std::size_t) {
-          if (ec || !keep_alive) return self->Close();
+          if (ec || self->server_->stopped) return self->Close();
+          if (!keep_alive) return self->LingeringClose();
           self->ReadHeader();
         });
   }

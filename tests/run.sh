@@ -30,6 +30,7 @@ STAGE_NAMES=()
 STAGE_TIMES=()
 STAGE_RESULTS=()
 TEST_SUMMARIES=()
+TEST_FAILURES=()
 FAILED=0
 RUN_START=$(date +%s)
 
@@ -54,6 +55,16 @@ stage() {
   return "${rc}"
 }
 
+# note_failures LABEL LOG: keeps the names of the tests ctest listed as failed in LOG (with the
+# reason, e.g. "(Timeout)") for the summary, which is the part of the output that is always read.
+note_failures() {
+  local label=$1 log=$2 name
+  while IFS= read -r name; do
+    TEST_FAILURES+=("${label}: ${name}")
+  done < <(sed -n '/^The following tests FAILED:/,/^[^[:space:]]/{/^[[:space:]]/p}' "${log}" |
+    sed 's/^[[:space:]]*//')
+}
+
 # run_ctest LABEL LOG ARGS...: runs ctest, keeps its output in LOG and its closing line for the
 # summary.
 run_ctest() {
@@ -63,6 +74,7 @@ run_ctest() {
   rc=${PIPESTATUS[0]}
   line=$(grep -E '^[0-9]+% tests passed, [0-9]+ tests? failed out of [0-9]+' "${log}" | tail -n 1)
   TEST_SUMMARIES+=("${label}|${line:-no test result (ctest exit ${rc})}")
+  note_failures "${label}" "${log}"
   return "${rc}"
 }
 
@@ -108,6 +120,7 @@ cross() {
     line=$(grep -E '^[0-9]+% tests passed, [0-9]+ tests? failed out of [0-9]+' \
       "${LOG_DIR}/cross-${arch}.log" | tail -n 1)
     TEST_SUMMARIES+=("cross-${arch}|${line:-no test result}")
+    note_failures "cross-${arch}" "${LOG_DIR}/cross-${arch}.log"
   done
   return "${rc}"
 }
@@ -133,6 +146,9 @@ summary() {
       failed=$((failed + 1))
     fi
     [[ ${label} != host ]] || host_line=${line}
+  done
+  for i in "${!TEST_FAILURES[@]}"; do
+    echo "  failed: ${TEST_FAILURES[i]}"
   done
   echo
   # CI reads the closing lines: the host run's own ctest line, then the count over every run
