@@ -28,6 +28,8 @@
 // CppUTest last: its leak detector redefines operator new.
 #include <CppUTest/TestHarness.h>
 
+#include <CppUTest/MemoryLeakWarningPlugin.h>  // after TestHarness.h, which it needs
+
 using namespace fieldsync;
 using namespace std::chrono_literals;
 using nlohmann::json;
@@ -97,7 +99,17 @@ struct Server {
 
 }  // namespace
 
-TEST_GROUP(HttpServer){};
+// The server's loop thread allocates while the test's thread does; the default leak detector keeps
+// its table unlocked, and two threads at once corrupt it into false leaks and "deallocating
+// non-allocated memory". Each test joins that thread before teardown.
+TEST_GROUP(HttpServer){void setup()
+                           override{MemoryLeakWarningPlugin::turnOnThreadSafeNewDeleteOverloads();
+}
+void teardown() override {
+  MemoryLeakWarningPlugin::turnOnDefaultNotThreadSafeNewDeleteOverloads();
+}
+}
+;
 
 TEST(HttpServer, AcceptedFramesAreDurableWhenAnswered202) {
   Server s;
