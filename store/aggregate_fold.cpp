@@ -14,6 +14,12 @@ namespace {
 // store that was offline for weeks) while keeping the per-bucket upserts rare.
 constexpr std::int64_t kFoldChunk = 16384;
 
+// What folding one reading may write, generously: its late-window row (time-ordered, so pages
+// fill up), its share of the pruned window pages and of the bucket rows.
+constexpr std::int64_t kFoldBytesPerReading = 64;
+// A commit's fold covers at least this many readings however little room there is.
+constexpr std::int64_t kMinFoldReadings = 64;
+
 core::Expected<std::int64_t> FoldedThrough(Database& db) {
   auto through = db.QueryInt64("SELECT through FROM agg_fold WHERE id = 0");
   if (!through) return through.error().Wrap("read how far the aggregates are folded");
@@ -29,13 +35,16 @@ core::Status SetFoldedThrough(Database& db, std::int64_t through) {
 
 }  // namespace
 
-core::Expected<std::int64_t> AggregateStore::FoldThrough(std::int64_t through) {
+core::Expected<AggregateStore::FoldCounts> AggregateStore::FoldThrough(std::int64_t through,
+                                                                       std::int64_t max_ids) {
   auto from = FoldedThrough(*db_);
   if (!from) return from.error();
   auto newest = db_->QueryInt64("SELECT max(id) FROM readings");
   if (!newest) return newest.error();
-  const std::int64_t target = std::min(through, newest->value_or(0));
-  if (target <= *from) return 0;
+  const std::int64_t reachable = std::min(through, newest->value_or(0));
+  const std::int64_t target =
+      *from > reachable - max_ids ? reachable : *from + max_ids;  // no overflow at INT64_MAX
+  if (target <= *from) return FoldCounts{};
 
   std::int64_t folded = 0;
   std::int64_t after = *from;
@@ -71,7 +80,7 @@ core::Expected<std::int64_t> AggregateStore::FoldThrough(std::int64_t through) {
     after = last;
   }
   if (auto s = SetFoldedThrough(*db_, target); !s) return s.error();
-  return folded;
+  return FoldCounts{folded, target == reachable};
 }
 
 void AggregateStore::NoteFolded() {
@@ -88,7 +97,7 @@ core::Expected<std::optional<Transaction>> AggregateStore::BeginFolded(std::int6
   }
   auto n = FoldThrough(INT64_MAX);
   if (!n) return n.error().Wrap("aggregate stored readings");
-  if (folded != nullptr) *folded = *n;
+  if (folded != nullptr) *folded = n->folded;
   return tx;
 }
 
@@ -111,15 +120,18 @@ core::Expected<std::int64_t> AggregateStore::UnfoldedCount() {
   return n->value_or(0);
 }
 
-core::Status AggregateStore::Stored(Database&, std::size_t count) {
+core::Status AggregateStore::Stored(Database&, std::size_t count, std::int64_t room_bytes) {
   unfolded_ += count;
   if (unfolded_ == 0) return core::Ok();
   if (unfolded_ < kFoldReadings && std::chrono::steady_clock::now() - last_fold_ < kFoldInterval) {
     return core::Ok();
   }
-  auto folded = FoldThrough(INT64_MAX);
+  // On a small or nearly full disk the room is small: the fold goes on over the next commits
+  // (the schedule stays due until it is complete).
+  const std::int64_t max_ids = std::max(kMinFoldReadings, room_bytes / kFoldBytesPerReading);
+  auto folded = FoldThrough(INT64_MAX, max_ids);
   if (!folded) return folded.error();
-  NoteFolded();
+  if (folded->complete) NoteFolded();
   return core::Ok();
 }
 

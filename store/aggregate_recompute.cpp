@@ -1,6 +1,9 @@
 // AggregateStore::Recompute: buckets rebuilt from the raw readings still in the store, for the
 // `aggregate` and `backfill` commands. A bucket is rewritten only when all of its readings are
 // still local, which agg_removed (counted by a trigger on every delete from `readings`) tells.
+#include <map>
+#include <optional>
+#include <unordered_map>
 #include <vector>
 
 #include "store/aggregate_rows.hpp"
@@ -16,62 +19,49 @@ struct Point {
   double value;
 };
 
-struct Series {
-  std::int64_t id;
-  std::string metric;
-};
-
-core::Expected<std::vector<Series>> SeriesWithReadings(Database& db, core::TimeUs from,
-                                                       core::TimeUs to) {
-  auto stmt = db.Prepare(
-      "SELECT s.id, s.metric FROM series s WHERE EXISTS "
-      "(SELECT 1 FROM readings r WHERE r.series_id = s.id AND r.ts >= ?1 AND r.ts < ?2 "
-      "AND r.ts_source <> 3)");
-  if (!stmt) return stmt.error();
-  if (auto s = stmt->Bind(1, from); !s) return s.error();
-  if (auto s = stmt->Bind(2, to); !s) return s.error();
-  std::vector<Series> out;
-  while (true) {
-    auto row = stmt->Step();
-    if (!row) return row.error();
-    if (!*row) break;
-    out.push_back(Series{stmt->ColumnInt64(0), stmt->ColumnText(1)});
-  }
-  return out;
-}
-
-// Readings of the series in [from, to) in ts order, preceded by the last one before `from`
-// (if any): returns that predecessor separately.
-core::Expected<std::vector<Point>> LocalReadings(Database& db, std::int64_t series,
-                                                 core::TimeUs from, core::TimeUs to,
-                                                 std::optional<Point>& before) {
-  auto prev = db.Prepare(
-      "SELECT ts, value FROM readings WHERE series_id = ?1 AND ts < ?2 AND ts_source <> 3 "
+// The last local reading of a counter series before `ts`, the predecessor of its first step in
+// the range. A backward scan of the time-first key from `ts` that ends at the series' newest
+// earlier reading; asked once per counter series of the range.
+core::Expected<std::optional<Point>> LocalPredecessor(Database& db, std::int64_t series,
+                                                      core::TimeUs ts) {
+  auto prev = db.Cached(
+      "SELECT ts, value FROM readings WHERE ts < ?2 AND series_id = ?1 AND ts_source <> 3 "
       "ORDER BY ts DESC LIMIT 1");
   if (!prev) return prev.error();
-  if (auto s = prev->Bind(1, series); !s) return s.error();
-  if (auto s = prev->Bind(2, from); !s) return s.error();
-  auto has = prev->Step();
+  if (auto s = (*prev)->Bind(1, series); !s) return s.error();
+  if (auto s = (*prev)->Bind(2, ts); !s) return s.error();
+  auto has = (*prev)->Step();
   if (!has) return has.error();
-  before.reset();
-  if (*has) before = Point{prev->ColumnInt64(0), prev->ColumnDouble(1)};
-
-  auto stmt = db.Prepare(
-      "SELECT ts, value FROM readings WHERE series_id = ?1 AND ts >= ?2 AND ts < ?3 "
-      "AND ts_source <> 3 ORDER BY ts");
-  if (!stmt) return stmt.error();
-  if (auto s = stmt->Bind(1, series); !s) return s.error();
-  if (auto s = stmt->Bind(2, from); !s) return s.error();
-  if (auto s = stmt->Bind(3, to); !s) return s.error();
-  std::vector<Point> out;
-  while (true) {
-    auto row = stmt->Step();
-    if (!row) return row.error();
-    if (!*row) break;
-    out.push_back(Point{stmt->ColumnInt64(0), stmt->ColumnDouble(1)});
-  }
-  return out;
+  if (!*has) return std::optional<Point>();
+  return std::optional<Point>(Point{(*prev)->ColumnInt64(0), (*prev)->ColumnDouble(1)});
 }
+
+// The ts of the first local reading at or after `ts`, if any: where the next non-empty bucket
+// starts.
+core::Expected<std::optional<core::TimeUs>> NextLocalTs(Database& db, core::TimeUs ts) {
+  auto next =
+      db.Cached("SELECT ts FROM readings WHERE ts >= ?1 AND ts_source <> 3 ORDER BY ts LIMIT 1");
+  if (!next) return next.error();
+  if (auto s = (*next)->Bind(1, ts); !s) return s.error();
+  auto has = (*next)->Step();
+  if (!has) return has.error();
+  if (!*has) return std::optional<core::TimeUs>();
+  return std::optional<core::TimeUs>((*next)->ColumnInt64(0));
+}
+
+// A series as the recompute walks it: its spec, and its last reading so far (counters only).
+struct SeriesWalk {
+  const core::MetricSpec* spec = nullptr;
+  std::optional<Point> pred;
+};
+
+// One bucket of one series rebuilt from the local readings.
+struct Rebuilt {
+  BucketStats stats;
+  // Where nothing may have been removed for the bucket to be complete: the bucket's start, or
+  // for a counter the predecessor of its first step (nullopt: since the series began).
+  std::optional<core::TimeUs> check_from;
+};
 
 // True when no reading of the series with ts in [from, to) was ever removed from `readings`;
 // `from` empty means "since the beginning of the series".
@@ -113,34 +103,65 @@ core::Expected<RecomputeCounts> AggregateStore::Recompute(BucketKind kind, core:
   // reading. A dry run does it in a transaction that is rolled back: nothing is written.
   auto tx = BeginFolded();
   if (!tx) return tx.error();
-  auto series_list = SeriesWithReadings(*db_, lo, hi);
-  if (!series_list) return series_list.error();
   RecomputeCounts counts;
-  for (const Series& series : *series_list) {
-    const core::MetricSpec& spec = SpecOf(series.metric);
-    const bool counter = spec.kind == core::MetricKind::kCounter;
-    std::optional<Point> before;
-    auto points = LocalReadings(*db_, series.id, lo, hi, before);
-    if (!points) return points.error();
-
-    std::size_t i = 0;
-    while (i < points->size()) {
-      const std::int64_t key = bucket_of((*points)[i].ts);
-      const auto [start, end] = bucket_range(key);
-      std::optional<Point> pred = i > 0 ? std::optional<Point>((*points)[i - 1]) : before;
-      // A counter's first step in the bucket needs its true predecessor: nothing may have been
-      // removed between that reading (or the series' start) and the bucket's end.
-      std::optional<core::TimeUs> check_from = start;
-      if (counter) check_from = pred ? std::optional<core::TimeUs>(pred->ts) : std::nullopt;
-      BucketStats stats;
-      for (; i < points->size() && bucket_of((*points)[i].ts) == key; ++i) {
-        const Point& p = (*points)[i];
-        AddReading(stats, p.ts, p.value, spec);
-        if (counter && pred) AddDelta(stats, CounterStep(pred->value, p.value, spec.jitter));
-        pred = p;
+  std::unordered_map<std::int64_t, SeriesWalk> walks;
+  // Bucket by bucket in time order, over the time-first key: one pass over the range's
+  // readings, each series' readings in ts order, and no more memory than one bucket's sums.
+  core::TimeUs cursor = lo;
+  while (cursor < hi) {
+    auto next = NextLocalTs(*db_, cursor);
+    if (!next) return next.error();
+    if (!*next || **next >= hi) break;
+    const std::int64_t key = bucket_of(**next);
+    const auto [start, end] = bucket_range(key);
+    cursor = end;
+    std::map<std::int64_t, Rebuilt> bucket;
+    {
+      auto rows = db_->Cached(
+          "SELECT series_id, ts, value FROM readings WHERE ts >= ?1 AND ts < ?2 AND "
+          "ts_source <> 3 ORDER BY ts");
+      if (!rows) return rows.error();
+      if (auto s = (*rows)->Bind(1, start); !s) return s.error();
+      if (auto s = (*rows)->Bind(2, end); !s) return s.error();
+      while (true) {
+        auto row = (*rows)->Step();
+        if (!row) return row.error();
+        if (!*row) break;
+        const std::int64_t series = (*rows)->ColumnInt64(0);
+        const Point p{(*rows)->ColumnInt64(1), (*rows)->ColumnDouble(2)};
+        auto walk = walks.find(series);
+        if (walk == walks.end()) {
+          auto spec = SpecOfSeries(series);
+          if (!spec) return spec.error();
+          SeriesWalk w{*spec, std::nullopt};
+          if (w.spec->kind == core::MetricKind::kCounter) {
+            auto pred = LocalPredecessor(*db_, series, lo);
+            if (!pred) return pred.error();
+            w.pred = *pred;
+          }
+          walk = walks.emplace(series, w).first;
+        }
+        SeriesWalk& w = walk->second;
+        const bool counter = w.spec->kind == core::MetricKind::kCounter;
+        auto [entry, first] = bucket.try_emplace(series);
+        Rebuilt& rebuilt = entry->second;
+        if (first) {
+          // A counter's first step in the bucket needs its true predecessor: nothing may have
+          // been removed between that reading (or the series' start) and the bucket's end.
+          rebuilt.check_from = start;
+          if (counter) rebuilt.check_from = w.pred ? std::optional(w.pred->ts) : std::nullopt;
+        }
+        AddReading(rebuilt.stats, p.ts, p.value, *w.spec);
+        if (counter) {
+          if (w.pred) AddDelta(rebuilt.stats, CounterStep(w.pred->value, p.value, w.spec->jitter));
+          w.pred = p;
+        }
       }
+    }
+    for (const auto& [series, rebuilt] : bucket) {
+      const BucketStats& stats = rebuilt.stats;
       ++counts.buckets;
-      auto complete = NothingRemoved(*db_, series.id, check_from, end);
+      auto complete = NothingRemoved(*db_, series, rebuilt.check_from, end);
       if (!complete) return complete.error();
       if (!*complete) {
         ++counts.skipped_incomplete;
@@ -153,7 +174,7 @@ core::Expected<RecomputeCounts> AggregateStore::Recompute(BucketKind kind, core:
                  : "SELECT n, sum_v, min_v, max_v, last_v, last_ts, delta, optimal_n, critical_n "
                    "FROM agg_daily WHERE series_id = ?1 AND day = ?2");
       if (!stored) return stored.error();
-      if (auto s = (*stored)->Bind(1, series.id); !s) return s.error();
+      if (auto s = (*stored)->Bind(1, series); !s) return s.error();
       if (auto s = (*stored)->Bind(2, key); !s) return s.error();
       auto found = (*stored)->Step();
       if (!found) return found.error();
@@ -180,7 +201,7 @@ core::Expected<RecomputeCounts> AggregateStore::Recompute(BucketKind kind, core:
                    "tz = excluded.tz, start_ts = excluded.start_ts, end_ts = excluded.end_ts, "
                    "version = version + 1");
       if (!write) return write.error();
-      if (auto s = (*write)->Bind(1, series.id); !s) return s.error();
+      if (auto s = (*write)->Bind(1, series); !s) return s.error();
       if (auto s = (*write)->Bind(2, key); !s) return s.error();
       if (auto s = BindStats(**write, 3, stats); !s) return s.error();
       if (!hourly) {

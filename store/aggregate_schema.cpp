@@ -1,10 +1,21 @@
 #include "store/aggregate_schema.hpp"
 
+#include <optional>
+#include <string>
+#include <utility>
+
 namespace fieldsync::store {
 namespace {
 
 // Statistics columns shared by both bucket tables; min/max/sum are suffixed to keep them apart
 // from SQL's functions of the same names.
+//
+// Every table that a fold writes is keyed time-first: a fold (every few seconds, and before
+// each upload) touches each active series' newest window rows, current hour and current day,
+// which time-first keys put side by side on a few pages, where series-first keys scattered them
+// over one page per series and table (most of the flash wear of ingest). Per-series lookups
+// are exact keys, or short backward scans over the newest rows; the newest reading of each
+// series, which every fold reads, is kept in agg_newest with the window's anchor.
 //
 // agg_fold: the id of the last reading folded into the buckets (AggregateStore's batched
 // folding). A store made before folding was batched aggregated every reading at its commit, so
@@ -20,8 +31,14 @@ CREATE TABLE IF NOT EXISTS agg_window(
   series_id INTEGER NOT NULL,
   ts        INTEGER NOT NULL,
   value     REAL NOT NULL,
-  PRIMARY KEY(series_id, ts)
+  PRIMARY KEY(ts, series_id)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS agg_newest(
+  series_id INTEGER PRIMARY KEY,
+  ts        INTEGER NOT NULL,
+  value     REAL NOT NULL,
+  anchor_ts INTEGER
+);
 CREATE TABLE IF NOT EXISTS agg_hourly(
   series_id INTEGER NOT NULL,
   bucket    INTEGER NOT NULL,
@@ -29,7 +46,7 @@ CREATE TABLE IF NOT EXISTS agg_hourly(
   last_v REAL NOT NULL, last_ts INTEGER NOT NULL, delta REAL,
   optimal_n INTEGER, critical_n INTEGER,
   version INTEGER NOT NULL DEFAULT 1, uploaded_version INTEGER NOT NULL DEFAULT 0,
-  PRIMARY KEY(series_id, bucket)
+  PRIMARY KEY(bucket, series_id)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS agg_hourly_pending ON agg_hourly(bucket)
   WHERE version > uploaded_version;
@@ -43,7 +60,7 @@ CREATE TABLE IF NOT EXISTS agg_daily(
   last_v REAL NOT NULL, last_ts INTEGER NOT NULL, delta REAL,
   optimal_n INTEGER, critical_n INTEGER,
   version INTEGER NOT NULL DEFAULT 1, uploaded_version INTEGER NOT NULL DEFAULT 0,
-  PRIMARY KEY(series_id, day)
+  PRIMARY KEY(day, series_id)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS agg_daily_pending ON agg_daily(day)
   WHERE version > uploaded_version;
@@ -51,7 +68,7 @@ CREATE TABLE IF NOT EXISTS agg_removed(
   series_id INTEGER NOT NULL,
   quarter   INTEGER NOT NULL,
   n         INTEGER NOT NULL,
-  PRIMARY KEY(series_id, quarter)
+  PRIMARY KEY(quarter, series_id)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS agg_fold(
   id      INTEGER PRIMARY KEY CHECK (id = 0),
@@ -69,9 +86,60 @@ CREATE TRIGGER IF NOT EXISTS agg_count_removed AFTER DELETE ON readings BEGIN
 END;
 )sql";
 
+// The upgrade from series-first keys, around kSchema: the old tables are renamed (their
+// partial indexes and the removal trigger dropped first: kSchema creates them again by name), the
+// new ones created, filled, and the old ones dropped. agg_newest starts from each series' newest
+// window row; its anchor is found by the next fold that advances the series.
+constexpr const char* kRenameSeriesFirst = R"sql(
+DROP TRIGGER IF EXISTS agg_count_removed;
+DROP INDEX IF EXISTS agg_hourly_pending;
+DROP INDEX IF EXISTS agg_daily_pending;
+ALTER TABLE agg_window RENAME TO agg_window_series_first;
+ALTER TABLE agg_hourly RENAME TO agg_hourly_series_first;
+ALTER TABLE agg_daily RENAME TO agg_daily_series_first;
+ALTER TABLE agg_removed RENAME TO agg_removed_series_first;
+)sql";
+constexpr const char* kCopySeriesFirst = R"sql(
+INSERT INTO agg_window(series_id, ts, value)
+  SELECT series_id, ts, value FROM agg_window_series_first;
+INSERT INTO agg_newest(series_id, ts, value)
+  SELECT series_id, max(ts), value FROM agg_window_series_first GROUP BY series_id;
+INSERT INTO agg_hourly(series_id, bucket, n, sum_v, min_v, max_v, last_v, last_ts, delta,
+    optimal_n, critical_n, version, uploaded_version)
+  SELECT series_id, bucket, n, sum_v, min_v, max_v, last_v, last_ts, delta, optimal_n,
+    critical_n, version, uploaded_version FROM agg_hourly_series_first;
+INSERT INTO agg_daily(series_id, day, tz, start_ts, end_ts, n, sum_v, min_v, max_v, last_v,
+    last_ts, delta, optimal_n, critical_n, version, uploaded_version)
+  SELECT series_id, day, tz, start_ts, end_ts, n, sum_v, min_v, max_v, last_v, last_ts, delta,
+    optimal_n, critical_n, version, uploaded_version FROM agg_daily_series_first;
+INSERT INTO agg_removed(series_id, quarter, n)
+  SELECT series_id, quarter, n FROM agg_removed_series_first;
+DROP TABLE agg_window_series_first;
+DROP TABLE agg_hourly_series_first;
+DROP TABLE agg_daily_series_first;
+DROP TABLE agg_removed_series_first;
+)sql";
+
 }  // namespace
 
 core::Status EnsureAggregateSchema(Database& db) {
+  // A store written before the time-first keys has agg_window keyed (series_id, ts): pk = 1
+  // marks series_id as the first key column.
+  auto series_first = db.QueryInt64(
+      "SELECT count(*) FROM pragma_table_info('agg_window') WHERE name = 'series_id' AND pk = 1");
+  if (!series_first) return series_first.error().Wrap("reading the aggregate tables' layout");
+  if (series_first->value_or(0) > 0) {
+    std::optional<Transaction> txn;
+    if (db.autocommit()) {
+      auto begun = Transaction::Begin(db);
+      if (!begun) return begun.error().Wrap("rekeying the aggregate tables time-first");
+      txn.emplace(std::move(*begun));
+    }
+    core::Status s = db.Exec(kRenameSeriesFirst + std::string(kSchema) + kCopySeriesFirst);
+    if (s && txn) s = txn->Commit();
+    if (!s) return s.error().Wrap("rekeying the aggregate tables time-first");
+    return core::Ok();
+  }
   core::Status s = db.Exec(kSchema);
   if (!s) return s.error().Wrap("creating the aggregate tables");
   return core::Ok();

@@ -74,8 +74,7 @@ struct SeriesCursor {
 };
 
 core::Expected<std::optional<CounterPoint>> NewestInWindow(Database& db, std::int64_t series) {
-  auto newest =
-      db.Cached("SELECT ts, value FROM agg_window WHERE series_id = ?1 ORDER BY ts DESC LIMIT 1");
+  auto newest = db.Cached("SELECT ts, value FROM agg_newest WHERE series_id = ?1");
   if (!newest) return newest.error();
   if (auto s = (*newest)->Bind(1, series); !s) return s.error();
   auto has = (*newest)->Step();
@@ -87,10 +86,12 @@ core::Expected<std::optional<CounterPoint>> NewestInWindow(Database& db, std::in
 
 core::Expected<std::optional<CounterPoint>> Neighbour(Database& db, std::int64_t series,
                                                       core::TimeUs ts, bool before) {
-  auto stmt = db.Cached(before ? "SELECT ts, value FROM agg_window WHERE series_id = ?1 AND "
-                                 "ts < ?2 ORDER BY ts DESC LIMIT 1"
-                               : "SELECT ts, value FROM agg_window WHERE series_id = ?1 AND "
-                                 "ts > ?2 ORDER BY ts LIMIT 1");
+  // A scan from ts over the rows of every series, which ends at the series' first row: the
+  // neighbours of a late reading are near it (and only late counter readings ask).
+  auto stmt = db.Cached(before ? "SELECT ts, value FROM agg_window WHERE ts < ?2 AND "
+                                 "series_id = ?1 ORDER BY ts DESC LIMIT 1"
+                               : "SELECT ts, value FROM agg_window WHERE ts > ?2 AND "
+                                 "series_id = ?1 ORDER BY ts LIMIT 1");
   if (!stmt) return stmt.error();
   if (auto s = (*stmt)->Bind(1, series); !s) return s.error();
   if (auto s = (*stmt)->Bind(2, ts); !s) return s.error();
@@ -111,6 +112,38 @@ core::Expected<bool> EnterWindow(Database& db, const SeriesPoint& p) {
   if (auto s = (*stmt)->Bind(3, p.value); !s) return s.error();
   if (auto s = (*stmt)->Run(); !s) return s.error();
   return db.changes() > 0;
+}
+
+// Records the newest reading of each series that advanced and its anchor (the last window row
+// before newest - window), then deletes the rows below every series' anchor: the window keeps
+// the cutoff on, plus the anchor. Rows below an anchor are never anyone's neighbour. The delete
+// walks the oldest rows only (those below the highest anchor).
+core::Status Prune(Database& db, const std::unordered_map<std::int64_t, SeriesCursor>& cursors,
+                   core::TimeUs window_us) {
+  bool advanced = false;
+  for (const auto& [series_id, cursor] : cursors) {
+    if (!cursor.advanced) continue;
+    advanced = true;
+    auto anchor = Neighbour(db, series_id, cursor.newest->ts - window_us, true);
+    if (!anchor) return anchor.error();
+    auto stmt = db.Cached(
+        "INSERT INTO agg_newest(series_id, ts, value, anchor_ts) VALUES(?1, ?2, ?3, ?4) "
+        "ON CONFLICT(series_id) DO UPDATE SET ts = excluded.ts, value = excluded.value, "
+        "anchor_ts = excluded.anchor_ts");
+    if (!stmt) return stmt.error();
+    core::Status s = (*stmt)->Bind(1, series_id);
+    if (s) s = (*stmt)->Bind(2, cursor.newest->ts);
+    if (s) s = (*stmt)->Bind(3, cursor.newest->value);
+    if (s) s = *anchor ? (*stmt)->Bind(4, (*anchor)->ts) : (*stmt)->BindNull(4);
+    if (s) s = (*stmt)->Run();
+    if (!s) return s;
+  }
+  if (!advanced) return core::Ok();
+  auto prune = db.Cached(
+      "DELETE FROM agg_window WHERE ts < (SELECT max(anchor_ts) FROM agg_newest) AND "
+      "ts < (SELECT anchor_ts FROM agg_newest n WHERE n.series_id = agg_window.series_id)");
+  if (!prune) return prune.error();
+  return (*prune)->Run();
 }
 
 // The local day of a ts, remembering the last day's bounds: readings of one fold nearly all
@@ -260,18 +293,7 @@ core::Expected<ApplyCounts> AggregateStore::ApplyPoints(const std::vector<Series
     if (auto s = (*stmt)->Bind(14, zone_.DayEnd(key.second)); !s) return s.error();
     if (auto s = (*stmt)->Run(); !s) return Context(s.error(), "updating a daily bucket");
   }
-  for (const auto& [series_id, cursor] : cursors) {
-    if (!cursor.advanced) continue;
-    // Keep the window from the cutoff on, plus the last reading before it (the anchor).
-    // Pruning once per call is enough: rows below the anchor are never anyone's neighbour.
-    auto stmt = db_->Cached(
-        "DELETE FROM agg_window WHERE series_id = ?1 AND ts < "
-        "(SELECT max(ts) FROM agg_window WHERE series_id = ?1 AND ts < ?2)");
-    if (!stmt) return stmt.error();
-    if (auto s = (*stmt)->Bind(1, series_id); !s) return s.error();
-    if (auto s = (*stmt)->Bind(2, cursor.newest->ts - window_us); !s) return s.error();
-    if (auto s = (*stmt)->Run(); !s) return s.error();
-  }
+  if (auto s = Prune(*db_, cursors, window_us); !s) return s.error();
   if (counts.late > 0) {
     auto late = db_->Cached("UPDATE counters SET n = n + ?1 WHERE name = 'late'");
     if (!late) return late.error();
@@ -285,8 +307,8 @@ core::Expected<bool> AggregateStore::InLateWindow(std::int64_t series_id, core::
   // The newest ts is read only when the exact key is there: most readings are new and stop at
   // the first lookup.
   auto stmt = db_->Cached(
-      "SELECT ?2 >= (SELECT max(ts) FROM agg_window WHERE series_id = ?1) - ?3 "
-      "FROM agg_window WHERE series_id = ?1 AND ts = ?2");
+      "SELECT ?2 >= (SELECT ts FROM agg_newest WHERE series_id = ?1) - ?3 "
+      "FROM agg_window WHERE ts = ?2 AND series_id = ?1");
   if (!stmt) return stmt.error();
   if (auto s = (*stmt)->Bind(1, series_id); !s) return s.error();
   if (auto s = (*stmt)->Bind(2, ts); !s) return s.error();

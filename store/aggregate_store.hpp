@@ -10,9 +10,11 @@
 // (a trigger refuses to delete one). A fold runs inside a store transaction when a commit brings
 // the unfolded readings to kFoldReadings or the last fold is kFoldInterval old, before any
 // reading leaves the outbox (Settle), before buckets are read for upload, recomputed or cleaned
-// up, and before the metric specs change. Folding many readings at once writes each touched
-// bucket and window page once per fold instead of once per commit (flash wear, ingest rate);
-// the result is the same as folding reading by reading, since the order is the same. A crash
+// up, and before the metric specs change. A commit's fold stays within the room the store gives
+// it (the WAL's share of a nearly full disk) and goes on at the next commits. Folding many
+// readings at once writes each touched bucket and window page once per fold instead of once per
+// commit (flash wear, ingest rate); the result is the same as folding reading by reading, since
+// the order is the same. A crash
 // between two folds loses nothing: the unfolded readings are still in the outbox.
 //
 // Ownership: borrows the Database, which must outlive it. Not thread-safe: the thread that owns
@@ -124,7 +126,7 @@ class AggregateStore final : public OutboxObserver {
   core::Expected<ApplyCounts> Apply(const std::vector<core::Reading>& readings);
 
   // OutboxObserver (outbox_observer.hpp), called by the store inside its transactions.
-  core::Status Stored(Database& db, std::size_t count) override;
+  core::Status Stored(Database& db, std::size_t count, std::int64_t room_bytes) override;
   core::Status Settle(Database& db, std::int64_t through) override;
   core::Status Released(Database& db, const std::vector<core::Reading>& released) override;
   core::Status Restored(Database& db) override;
@@ -173,9 +175,13 @@ class AggregateStore final : public OutboxObserver {
   const core::MetricSpec& SpecOf(const std::string& metric) const;
   core::Expected<const core::MetricSpec*> SpecOfSeries(std::int64_t series_id);
   core::Expected<ApplyCounts> ApplyPoints(const std::vector<SeriesPoint>& points);
-  // Folds the readings with ids in (agg_fold, min(through, newest id)] and moves agg_fold there.
-  // REQUIRES: a transaction is open.
-  core::Expected<std::int64_t> FoldThrough(std::int64_t through);
+  struct FoldCounts {
+    std::int64_t folded = 0;  // readings folded
+    bool complete = true;     // false: max_ids stopped the fold short of `through`
+  };
+  // Folds the readings with ids in (agg_fold, min(through, newest id, agg_fold + max_ids)] and
+  // moves agg_fold there. REQUIRES: a transaction is open.
+  core::Expected<FoldCounts> FoldThrough(std::int64_t through, std::int64_t max_ids = INT64_MAX);
   // Opens a transaction unless one is open (nullopt then), and folds every stored reading in it;
   // the caller commits, or lets it roll back (counts and dry runs that must write nothing).
   core::Expected<std::optional<Transaction>> BeginFolded(std::int64_t* folded = nullptr);

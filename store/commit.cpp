@@ -253,7 +253,8 @@ core::Expected<CommitResult> Store::Impl::CommitOnce(const IngestBatch& batch) {
   delta.duplicates += result.duplicates;
   status = AddInputCounters(*db, batch.input, delta);
   if (status) status = AddGlobalCounter(*db, kClockUnsyncedCounter, unsynced);
-  if (status && observer != nullptr) status = observer->Stored(*db, stored.size());
+  if (status && observer != nullptr)
+    status = observer->Stored(*db, stored.size(), CommitRoomBytes());
   if (status) status = txn->Commit();
   if (!status) return status.error();
   series_guard.Committed();

@@ -21,6 +21,10 @@ std::int64_t Store::Impl::HardLimitPages() const {
                       : budget.hard_limit_pages;
 }
 
+std::int64_t Store::Impl::CommitRoomBytes() const {
+  return wal->allowance_pages() / 2 * budget.page_size;
+}
+
 core::Expected<bool> Store::Impl::HasRoomFor(std::size_t readings) {
   // SQLite rolls the whole transaction back when an INSERT into a table with an index meets
   // max_page_count (it has no statement journal to undo half a row), so the budget is checked

@@ -31,8 +31,10 @@ class OutboxObserver {
   virtual ~OutboxObserver() = default;
 
   // Commit stored `count` new pending readings (not held), the batch's last statement before
-  // COMMIT. The observer may fold them now or at a later Settle.
-  virtual core::Status Stored(Database& db, std::size_t count) = 0;
+  // COMMIT. The observer may fold them now or at a later Settle. What it writes here should stay
+  // within `room_bytes`: the WAL's share of the disk that one commit may take (wal_limit.hpp),
+  // which on a nearly full disk is also what the disk reserve can give a checkpoint.
+  virtual core::Status Stored(Database& db, std::size_t count, std::int64_t room_bytes) = 0;
   // Every pending reading with id <= `through` must be accounted for before this returns.
   virtual core::Status Settle(Database& db, std::int64_t through) = 0;
   // Held readings just released (final ts and ts_source), after a Settle of everything else.

@@ -210,11 +210,11 @@ core::Expected<StoreStats> Store::Stats() {
     if (!held) return held.error();
     stats.held_readings = *held;
     stats.pending_readings = rows->value_or(0) - *held;
-    // Per-series minimum through the (series_id, ts) index: no scan of the outbox (held rows,
+    // The first entry of the time-first dedupe key: no scan of the outbox (held rows,
     // ts_source 3, are stepped over; there are few, and only while the clock is unsynchronised).
     core::Expected<std::optional<std::int64_t>> oldest = db.QueryInt64(
-        "SELECT min((SELECT ts FROM readings WHERE series_id = s.id AND ts_source <> 3 "
-        "ORDER BY ts LIMIT 1)) FROM series s");
+        "SELECT ts FROM readings INDEXED BY readings_key WHERE ts_source <> 3 ORDER BY ts "
+        "LIMIT 1");
     if (!oldest) return oldest.error();
     if (*oldest) stats.oldest_pending_ts = **oldest;
     core::Expected<std::map<std::string, std::int64_t>> counters = ReadGlobalCounters(db);

@@ -58,6 +58,10 @@ struct Store::Impl {
   // PRAGMA max_page_count: InsertLimitPages() while readings go in, HardLimitPages() otherwise.
   std::int64_t InsertLimitPages() const;
   std::int64_t HardLimitPages() const;
+  // What one commit may add to the WAL: half its allowance, since the hook checkpoints at the
+  // other half (wal_limit.hpp). Then the WAL never holds more new pages than the reserve, sized
+  // to the allowance, lets a checkpoint of a full disk grow the database by.
+  std::int64_t CommitRoomBytes() const;
   core::Status SetPageLimit(std::int64_t pages);
   // Whether a frame of `readings` readings fits under InsertLimitPages().
   core::Expected<bool> HasRoomFor(std::size_t readings);

@@ -28,7 +28,7 @@ db=""
 psql=psql
 cleanup() {
   [ -z "$agent_pid" ] || kill -KILL "$agent_pid" 2>/dev/null || true
-  [ -z "$db" ] || "$psql" -qAtX "$FIELDSYNC_TEST_PGURL" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" \
+  [ -z "$db" ] || [ -z "${FIELDSYNC_TEST_PGURL:-}" ] || "$psql" -qAtX "$FIELDSYNC_TEST_PGURL" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" \
     >/dev/null 2>&1 || true
   rm -rf "$work"
 }

@@ -103,7 +103,7 @@ TEST(DiskFull, RefusedFramesAreCountedNothingIsCorruptAndSpaceFreedIsUsedAgain) 
     answers.Post(client, answers.sent, base_ms);
   CHECK_TEXT(answers.status_503 >= 20, "the disk never filled up");
   CHECK(answers.accepted > 0);
-  LONGS_EQUAL(0, answers.other);
+  LONGS_EQUAL_TEXT(0, answers.other, agent.Log().c_str());
   LONGS_EQUAL(answers.sent, answers.accepted + answers.refused);
 
   // Space comes back: the same agent stores new frames again.

@@ -1,6 +1,7 @@
 #include "store/schema.hpp"
 
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -73,6 +74,28 @@ TEST(Schema, MigratesStepByStepFromAnOlderVersion) {
   // Running again is a no-op: every step is at or below the stored version.
   CHECK_TRUE(MigrateSchema(*db, steps));
   LONGS_EQUAL(3, *SchemaVersion(*db));
+}
+
+TEST(Schema, VersionFiveKeysReadingsTimeFirstAndKeepsThem) {
+  TempDir dir;
+  auto db = OpenFile(dir.File("x.db"));
+  std::span<const Migration> all = StoreMigrations();
+  CHECK_TRUE(MigrateSchema(*db, all.first(4)));
+  CHECK_TRUE(
+      db->Exec("INSERT INTO series(id, device, metric) VALUES(1, 'd', 't'), (2, 'd', 'h');"
+               "INSERT INTO readings(series_id, ts, value, ts_source, received_offset) "
+               "VALUES(1, 10, 1.0, 0, 0), (2, 10, 2.0, 0, 0), (1, 20, 3.0, 0, 0)"));
+  CHECK_TRUE(MigrateSchema(*db, all));
+  LONGS_EQUAL(5, *SchemaVersion(*db));
+  STRCMP_EQUAL("ts", db->QueryText("SELECT name FROM pragma_index_info('readings_key') "
+                                   "WHERE seqno = 0")
+                         ->value_or("")
+                         .c_str());
+  LONGS_EQUAL(3, db->QueryInt64("SELECT count(*) FROM readings")->value_or(0));
+  // Still the dedupe key: the same series and ts cannot go in twice.
+  CHECK_FALSE(db->Exec("INSERT INTO readings(series_id, ts, value, ts_source, received_offset) "
+                       "VALUES(2, 10, 9.0, 0, 0)")
+                  .has_value());
 }
 
 TEST(Schema, FailedStepLeavesThePreviousVersionIntact) {

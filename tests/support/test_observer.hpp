@@ -13,7 +13,7 @@ namespace fieldsync::testing {
 
 class TestObserver final : public store::OutboxObserver {
  public:
-  core::Status Stored(store::Database& db, std::size_t count) override {
+  core::Status Stored(store::Database& db, std::size_t count, std::int64_t) override {
     stored += static_cast<std::int64_t>(count);
     return on_stored ? on_stored(db, count) : core::Ok();
   }

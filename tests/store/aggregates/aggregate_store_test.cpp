@@ -358,6 +358,123 @@ TEST(AggregateStore, ACrashBetweenFoldsLosesNothing) {
   LONGLONGS_EQUAL(0, *agg->UnfoldedCount());
 }
 
+TEST(AggregateStore, AFoldThatTheCommitRoomCutsShortGoesOnAtTheNextCommits) {
+  // On a nearly full disk a commit may add little to the WAL: a due fold of more readings than
+  // fit is spread over the next commits, and ends with the same buckets.
+  Open("UTC");
+  const core::TimeUs h = At("2026-11-22T10:00:00Z");
+  const std::int64_t total = AggregateStore::kFoldReadings + 100;
+  std::vector<core::Reading> readings;
+  for (std::int64_t i = 0; i < total; ++i)
+    readings.push_back(MakeReading("d", "temp", h + i, 20.0));
+  raw->SetObserver(nullptr);  // stored without a fold; the next commit's fold is due
+  Commit(readings);
+  raw->SetObserver(&*agg);
+  store::Database& db = raw->database();
+  auto commit_with_room = [&](std::size_t count, std::int64_t room_bytes) {
+    CHECK_TRUE(db.Exec("BEGIN").has_value());
+    CHECK_TRUE(agg->Stored(db, count, room_bytes).has_value());
+    CHECK_TRUE(db.Exec("COMMIT").has_value());
+    return *agg->UnfoldedCount();
+  };
+  const std::int64_t room = 4096 * 64;  // 4096 readings' worth
+  LONGLONGS_EQUAL(total - 4096, commit_with_room(static_cast<std::size_t>(total), room));
+  LONGLONGS_EQUAL(total - 2 * 4096, commit_with_room(0, room));
+  while (*agg->UnfoldedCount() > 0) commit_with_room(0, room);
+  LONGLONGS_EQUAL(total, ReadBuckets(db, true).at({"d", "temp", h}).n);
+  // Complete: the schedule starts again, and a small commit does not fold.
+  Commit({MakeReading("d", "temp", h + total, 21.0)});
+  LONGLONGS_EQUAL(1, *agg->UnfoldedCount());
+}
+
+// The aggregate tables as stores before the time-first keys wrote them.
+constexpr const char* kSeriesFirstLayout = R"sql(
+DROP TABLE agg_newest;
+DROP TRIGGER agg_count_removed;
+DROP INDEX agg_hourly_pending;
+DROP INDEX agg_daily_pending;
+ALTER TABLE agg_window RENAME TO w;
+ALTER TABLE agg_hourly RENAME TO h;
+ALTER TABLE agg_daily RENAME TO d;
+ALTER TABLE agg_removed RENAME TO r;
+CREATE TABLE agg_window(series_id INTEGER NOT NULL, ts INTEGER NOT NULL, value REAL NOT NULL,
+  PRIMARY KEY(series_id, ts)) WITHOUT ROWID;
+CREATE TABLE agg_hourly(series_id INTEGER NOT NULL, bucket INTEGER NOT NULL,
+  n INTEGER NOT NULL, sum_v REAL NOT NULL, min_v REAL NOT NULL, max_v REAL NOT NULL,
+  last_v REAL NOT NULL, last_ts INTEGER NOT NULL, delta REAL, optimal_n INTEGER,
+  critical_n INTEGER, version INTEGER NOT NULL DEFAULT 1,
+  uploaded_version INTEGER NOT NULL DEFAULT 0, PRIMARY KEY(series_id, bucket)) WITHOUT ROWID;
+CREATE INDEX agg_hourly_pending ON agg_hourly(bucket) WHERE version > uploaded_version;
+CREATE TABLE agg_daily(series_id INTEGER NOT NULL, day INTEGER NOT NULL, tz TEXT NOT NULL,
+  start_ts INTEGER NOT NULL, end_ts INTEGER NOT NULL,
+  n INTEGER NOT NULL, sum_v REAL NOT NULL, min_v REAL NOT NULL, max_v REAL NOT NULL,
+  last_v REAL NOT NULL, last_ts INTEGER NOT NULL, delta REAL, optimal_n INTEGER,
+  critical_n INTEGER, version INTEGER NOT NULL DEFAULT 1,
+  uploaded_version INTEGER NOT NULL DEFAULT 0, PRIMARY KEY(series_id, day)) WITHOUT ROWID;
+CREATE INDEX agg_daily_pending ON agg_daily(day) WHERE version > uploaded_version;
+CREATE TABLE agg_removed(series_id INTEGER NOT NULL, quarter INTEGER NOT NULL,
+  n INTEGER NOT NULL, PRIMARY KEY(series_id, quarter)) WITHOUT ROWID;
+INSERT INTO agg_window SELECT series_id, ts, value FROM w;
+INSERT INTO agg_hourly SELECT * FROM h;
+INSERT INTO agg_daily SELECT * FROM d;
+INSERT INTO agg_removed SELECT series_id, quarter, n FROM r;
+DROP TABLE w; DROP TABLE h; DROP TABLE d; DROP TABLE r;
+CREATE TRIGGER agg_count_removed AFTER DELETE ON readings BEGIN
+  INSERT INTO agg_removed(series_id, quarter, n) VALUES (OLD.series_id, OLD.ts / 900000000, 1)
+    ON CONFLICT(series_id, quarter) DO UPDATE SET n = n + 1;
+END;
+)sql";
+
+TEST(AggregateStore, AStoreWithSeriesFirstKeysIsRekeyedAndGoesOnWhereItStopped) {
+  Scenario sc;
+  sc.seed = 23;
+  sc.start = At("2026-10-24T18:00:00Z");
+  Open("Europe/Berlin");
+  AggregateOracle oracle("Europe/Berlin", 1800);
+  std::vector<core::Reading> all = Generate(sc, metrics);
+  const std::size_t half = all.size() / 2;
+  auto feed = [&](std::size_t from, std::size_t to) {
+    for (std::size_t i = from; i < to; i += 40) {
+      std::vector<core::Reading> batch(
+          all.begin() + static_cast<std::ptrdiff_t>(i),
+          all.begin() + static_cast<std::ptrdiff_t>(std::min(i + 40, to)));
+      Commit(batch);
+      for (const core::Reading& r : batch) oracle.Add(r, metrics.at(r.metric));
+      if (i % 120 == 0) UploadOldest(50);
+    }
+  };
+  feed(0, half);
+  const BucketMap hourly = Buckets(true);
+  const BucketMap daily = Buckets(false);
+  auto count = [&](const char* sql) { return raw->database().QueryInt64(sql)->value_or(-1); };
+  const std::int64_t window_rows = count("SELECT count(*) FROM agg_window");
+  const std::int64_t removed = count("SELECT sum(n) FROM agg_removed");
+  CHECK(window_rows > 0 && removed > 0);
+  CHECK_TRUE(raw->database().Exec(kSeriesFirstLayout).has_value());
+  agg.reset();
+  raw.reset();
+
+  Open("Europe/Berlin");  // rekeys
+  LONGLONGS_EQUAL(1, count("SELECT count(*) FROM pragma_table_info('agg_window') "
+                           "WHERE name = 'ts' AND pk = 1"));
+  LONGLONGS_EQUAL(1, count("SELECT count(*) FROM pragma_table_info('agg_removed') "
+                           "WHERE name = 'quarter' AND pk = 1"));
+  LONGLONGS_EQUAL(window_rows, count("SELECT count(*) FROM agg_window"));
+  LONGLONGS_EQUAL(removed, count("SELECT sum(n) FROM agg_removed"));
+  LONGLONGS_EQUAL(count("SELECT count(DISTINCT series_id) FROM agg_window"),
+                  count("SELECT count(*) FROM agg_newest n WHERE ts = "
+                        "(SELECT max(ts) FROM agg_window w WHERE w.series_id = n.series_id)"));
+  testing::CheckSameBuckets(hourly, ReadBuckets(raw->database(), true));
+  testing::CheckSameBuckets(daily, ReadBuckets(raw->database(), false));
+  // The rest of the readings, counters' deltas across the upgrade included, fold as if nothing
+  // had happened; uploads go on being counted in agg_removed.
+  feed(half, all.size());
+  testing::CheckSameBuckets(oracle.Buckets(true), Buckets(true));
+  testing::CheckSameBuckets(oracle.Buckets(false), Buckets(false));
+  LONGLONGS_EQUAL(oracle.LateCount(), raw->Stats()->late);
+  CHECK(count("SELECT sum(n) FROM agg_removed") > removed);
+}
+
 TEST(AggregateStore, AReadingCannotLeaveTheOutboxBeforeItIsFolded) {
   Open("UTC");
   core::TimeUs h = At("2026-11-22T10:00:00Z");
