@@ -294,6 +294,11 @@ core::Expected<ApplyCounts> AggregateStore::ApplyPoints(const std::vector<Series
     if (auto s = (*stmt)->Run(); !s) return Context(s.error(), "updating a daily bucket");
   }
   if (auto s = Prune(*db_, cursors, window_us); !s) return s.error();
+  for (const auto& [series_id, cursor] : cursors) {
+    if (!cursor.advanced) continue;
+    std::optional<core::TimeUs>& top = window_top_[series_id];
+    if (!top || *top < cursor.newest->ts) top = cursor.newest->ts;
+  }
   if (counts.late > 0) {
     auto late = db_->Cached("UPDATE counters SET n = n + ?1 WHERE name = 'late'");
     if (!late) return late.error();
@@ -303,9 +308,24 @@ core::Expected<ApplyCounts> AggregateStore::ApplyPoints(const std::vector<Series
   return counts;
 }
 
+core::Expected<std::optional<core::TimeUs>> AggregateStore::WindowTop(std::int64_t series_id) {
+  auto it = window_top_.find(series_id);
+  if (it == window_top_.end()) {
+    auto newest = NewestInWindow(*db_, series_id);
+    if (!newest) return newest.error();
+    std::optional<core::TimeUs> top;
+    if (*newest) top = (*newest)->ts;
+    it = window_top_.emplace(series_id, top).first;
+  }
+  return it->second;
+}
+
 core::Expected<bool> AggregateStore::InLateWindow(std::int64_t series_id, core::TimeUs ts) {
-  // The newest ts is read only when the exact key is there: most readings are new and stop at
-  // the first lookup.
+  auto top = WindowTop(series_id);
+  if (!top) return top.error();
+  if (!*top || ts > **top) return false;
+  // The newest ts is read only when the exact key is there: readings below the top are mostly
+  // new too and stop at the first lookup.
   auto stmt = db_->Cached(
       "SELECT ?2 >= (SELECT ts FROM agg_newest WHERE series_id = ?1) - ?3 "
       "FROM agg_window WHERE ts = ?2 AND series_id = ?1");

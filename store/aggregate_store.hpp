@@ -185,6 +185,8 @@ class AggregateStore final : public OutboxObserver {
   // Opens a transaction unless one is open (nullopt then), and folds every stored reading in it;
   // the caller commits, or lets it roll back (counts and dry runs that must write nothing).
   core::Expected<std::optional<Transaction>> BeginFolded(std::int64_t* folded = nullptr);
+  // The bound of window_top_ for a series.
+  core::Expected<std::optional<core::TimeUs>> WindowTop(std::int64_t series_id);
   // Restarts the commit path's fold schedule (after a fold that is committed with everything).
   void NoteFolded();
 
@@ -194,6 +196,10 @@ class AggregateStore final : public OutboxObserver {
   std::map<std::string, core::MetricSpec> metrics_;
   core::MetricSpec default_spec_;
   std::unordered_map<std::int64_t, std::string> series_metric_;  // series id -> metric
+  // Per series, a ts at or above every ts in its window (nullopt: the window is empty), read
+  // from agg_newest on first use and raised by every fold. A rolled-back fold leaves it high,
+  // which only costs a lookup: a reading above it is in no window, and most readings are.
+  std::unordered_map<std::int64_t, std::optional<core::TimeUs>> window_top_;
   std::size_t unfolded_ = 0;  // readings this connection stored since its last fold
   std::chrono::steady_clock::time_point last_fold_ = std::chrono::steady_clock::now();
 };
