@@ -177,12 +177,12 @@ core::Expected<Statement> Database::Prepare(std::string_view sql) {
   return Statement(stmt);
 }
 
-core::Expected<CachedStatement> Database::Cached(const std::string& sql) {
+core::Expected<CachedStatement> Database::Cached(std::string_view sql) {
   auto it = cache_.find(sql);
   if (it == cache_.end()) {
     core::Expected<Statement> stmt = Prepare(sql);
     if (!stmt) return stmt.error();
-    it = cache_.emplace(sql, std::make_unique<Statement>(std::move(*stmt))).first;
+    it = cache_.emplace(std::string(sql), std::make_unique<Statement>(std::move(*stmt))).first;
   }
   it->second->Reset();
   return CachedStatement(it->second.get());

@@ -9,7 +9,9 @@
 
 #include <sqlite3.h>
 
+#include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -97,7 +99,7 @@ class Database {
   core::Expected<Statement> Prepare(std::string_view sql);
   // Returns the cached prepared statement for `sql`, preparing it on first use. The hot path
   // uses this so that each distinct statement is compiled once per connection.
-  core::Expected<CachedStatement> Cached(const std::string& sql);
+  core::Expected<CachedStatement> Cached(std::string_view sql);
 
   // Runs a query returning one integer (e.g. a PRAGMA); nullopt when it returned no row or NULL.
   core::Expected<std::optional<std::int64_t>> QueryInt64(const std::string& sql);
@@ -114,7 +116,14 @@ class Database {
   Database(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
   sqlite3* db_;
   std::string path_;
-  std::unordered_map<std::string, std::unique_ptr<Statement>> cache_;
+  // Looked up by string_view: a statement's text is not copied on every use.
+  struct SqlHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view sql) const noexcept {
+      return std::hash<std::string_view>{}(sql);
+    }
+  };
+  std::unordered_map<std::string, std::unique_ptr<Statement>, SqlHash, std::equal_to<>> cache_;
 };
 
 // BEGIN IMMEDIATE ... COMMIT; rolls back on destruction unless committed. Taking the write lock

@@ -500,6 +500,28 @@ TEST(AggregateStore, IdsAreNotReusedAfterTheOutboxEmpties) {
   LONGLONGS_EQUAL(3, Buckets(true).at({"d", "temp", h}).n);
 }
 
+// The duplicate filter skips its window lookup above a per-series bound kept in memory: the
+// bound, first read while the window was empty, must follow every fold of the same connection.
+TEST(AggregateStore, AnUploadedReadingSentAgainByTheSameConnectionIsADuplicate) {
+  Open("UTC");
+  core::TimeUs h = At("2026-11-22T10:00:00Z");
+  const std::vector<core::Reading> first = {MakeReading("d", "temp", h, 20.0),
+                                            MakeReading("d", "temp", h + kMicrosPerSecond, 21.0)};
+  Commit(first);  // the filter asked about both while the series had no window
+  CHECK_TRUE(agg->FoldAll().has_value());
+  UploadOldest(10);
+  store::IngestBatch again;
+  again.input = "test";
+  for (const core::Reading& r : first) again.frames.push_back(store::IngestFrame{{r}});
+  again.frames.push_back(
+      store::IngestFrame{{MakeReading("d", "temp", h + 2 * kMicrosPerSecond, 22.0)}});
+  auto result = raw->Commit(again);
+  CHECK_TRUE(result.has_value());
+  LONGLONGS_EQUAL(1, result->accepted);
+  LONGLONGS_EQUAL(2, result->duplicates);
+  LONGLONGS_EQUAL(3, Buckets(true).at({"d", "temp", h}).n);
+}
+
 TEST(AggregateStore, AQuarantineRetryIsNotAggregatedTwice) {
   Open("UTC");
   core::TimeUs h = At("2026-11-22T10:00:00Z");
