@@ -1,5 +1,5 @@
 // AggregateStore as the store's OutboxObserver: folding stored readings into their buckets in
-// batches (agg_fold marks how far), and the late-window duplicate filter.
+// batches (agg_fold marks how far).
 #include <algorithm>
 #include <cstdint>
 #include <optional>
@@ -14,8 +14,8 @@ namespace {
 // store that was offline for weeks) while keeping the per-bucket upserts rare.
 constexpr std::int64_t kFoldChunk = 16384;
 
-// What folding one reading may write, generously: its late-window row (time-ordered, so pages
-// fill up), its share of the pruned window pages and of the bucket rows.
+// What folding one reading may write, generously: its share of the bucket rows, of the kept
+// keys pruned and of the keys set aside (late readings).
 constexpr std::int64_t kFoldBytesPerReading = 64;
 // A commit's fold covers at least this many readings however little room there is.
 constexpr std::int64_t kMinFoldReadings = 64;
@@ -70,11 +70,11 @@ core::Expected<AggregateStore::FoldCounts> AggregateStore::FoldThrough(std::int6
         last = (*rows)->ColumnInt64(0);
         if ((*rows)->ColumnInt64(4) == 3) continue;
         points.push_back(SeriesPoint{(*rows)->ColumnInt64(1), (*rows)->ColumnInt64(2),
-                                     (*rows)->ColumnDouble(3)});
+                                     (*rows)->ColumnDouble(3), last, false});
       }
       if (read < kFoldChunk) last = target;
     }
-    auto applied = ApplyPoints(points);
+    auto applied = ApplyPoints(points, last + 1);
     if (!applied) return applied.error();
     folded += static_cast<std::int64_t>(points.size());
     after = last;
@@ -154,10 +154,5 @@ core::Status AggregateStore::Restored(Database&) {
 }
 
 core::Expected<std::int64_t> AggregateStore::IdFloor(Database&) { return FoldedThrough(*db_); }
-
-core::Expected<bool> AggregateStore::Known(Database&, std::int64_t series_id,
-                                           const core::Reading& reading) {
-  return InLateWindow(series_id, reading.ts);
-}
 
 }  // namespace fieldsync::store

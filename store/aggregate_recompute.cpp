@@ -20,13 +20,13 @@ struct Point {
 };
 
 // The last local reading of a counter series before `ts`, the predecessor of its first step in
-// the range. A backward scan of the time-first key from `ts` that ends at the series' newest
-// earlier reading; asked once per counter series of the range.
+// the range. A backward scan of the time-first keys from `ts` that ends at the series' newest
+// earlier local (pending, not held) reading; asked once per counter series of the range.
 core::Expected<std::optional<Point>> LocalPredecessor(Database& db, std::int64_t series,
                                                       core::TimeUs ts) {
   auto prev = db.Cached(
-      "SELECT ts, value FROM readings WHERE ts < ?2 AND series_id = ?1 AND ts_source <> 3 "
-      "ORDER BY ts DESC LIMIT 1");
+      "SELECT ts, value FROM reading_keys WHERE ts < ?2 AND series_id = ?1 AND "
+      "reading_id IS NOT NULL AND aside <> 1 ORDER BY ts DESC LIMIT 1");
   if (!prev) return prev.error();
   if (auto s = (*prev)->Bind(1, series); !s) return s.error();
   if (auto s = (*prev)->Bind(2, ts); !s) return s.error();
@@ -39,8 +39,9 @@ core::Expected<std::optional<Point>> LocalPredecessor(Database& db, std::int64_t
 // The ts of the first local reading at or after `ts`, if any: where the next non-empty bucket
 // starts.
 core::Expected<std::optional<core::TimeUs>> NextLocalTs(Database& db, core::TimeUs ts) {
-  auto next =
-      db.Cached("SELECT ts FROM readings WHERE ts >= ?1 AND ts_source <> 3 ORDER BY ts LIMIT 1");
+  auto next = db.Cached(
+      "SELECT ts FROM reading_keys WHERE ts >= ?1 AND reading_id IS NOT NULL AND aside <> 1 "
+      "ORDER BY ts LIMIT 1");
   if (!next) return next.error();
   if (auto s = (*next)->Bind(1, ts); !s) return s.error();
   auto has = (*next)->Step();
@@ -105,7 +106,7 @@ core::Expected<RecomputeCounts> AggregateStore::Recompute(BucketKind kind, core:
   if (!tx) return tx.error();
   RecomputeCounts counts;
   std::unordered_map<std::int64_t, SeriesWalk> walks;
-  // Bucket by bucket in time order, over the time-first key: one pass over the range's
+  // Bucket by bucket in time order, over the time-first keys: one pass over the range's
   // readings, each series' readings in ts order, and no more memory than one bucket's sums.
   core::TimeUs cursor = lo;
   while (cursor < hi) {
@@ -118,8 +119,8 @@ core::Expected<RecomputeCounts> AggregateStore::Recompute(BucketKind kind, core:
     std::map<std::int64_t, Rebuilt> bucket;
     {
       auto rows = db_->Cached(
-          "SELECT series_id, ts, value FROM readings WHERE ts >= ?1 AND ts < ?2 AND "
-          "ts_source <> 3 ORDER BY ts");
+          "SELECT series_id, ts, value FROM reading_keys WHERE ts >= ?1 AND ts < ?2 AND "
+          "reading_id IS NOT NULL AND aside <> 1 ORDER BY ts");
       if (!rows) return rows.error();
       if (auto s = (*rows)->Bind(1, start); !s) return s.error();
       if (auto s = (*rows)->Bind(2, end); !s) return s.error();

@@ -11,11 +11,20 @@ namespace {
 // from SQL's functions of the same names.
 //
 // Every table that a fold writes is keyed time-first: a fold (every few seconds, and before
-// each upload) touches each active series' newest window rows, current hour and current day,
-// which time-first keys put side by side on a few pages, where series-first keys scattered them
-// over one page per series and table (most of the flash wear of ingest). Per-series lookups
-// are exact keys, or short backward scans over the newest rows; the newest reading of each
-// series, which every fold reads, is kept in agg_newest with the window's anchor.
+// each upload) touches each active series' current hour and current day, which time-first keys
+// put side by side on a few pages, where series-first keys scattered them over one page per
+// series and table (most of the flash wear of ingest). Per-series lookups are exact keys, or
+// short backward scans over the newest rows; the newest reading of each series, which every
+// fold reads, is kept in agg_newest with the window's anchor.
+//
+// The late window is the store's reading_keys (schema.cpp, version 6): the keys of folded
+// readings, aside 0, whether pending or kept after they left the outbox (reading_id NULL).
+// A fold writes nothing per reading for it. agg_window_kept replaces the store's trigger that
+// deletes a reading's key with it: the key of a late-window reading at or above its series'
+// anchor stays (an upload mostly takes readings from inside the window), every other key goes.
+// A kept key below the anchor is pruned by the fold that moves the anchor past it. anchor_ts is
+// the ts below which the series has no late-window key: the anchor once there is one, the
+// series' oldest folded reading before (NULL only in stores upgraded before it was kept).
 //
 // agg_fold: the id of the last reading folded into the buckets (AggregateStore's batched
 // folding). A store made before folding was batched aggregated every reading at its commit, so
@@ -27,12 +36,6 @@ CREATE TABLE IF NOT EXISTS agg_state(
   series_id       INTEGER PRIMARY KEY,
   removed_through INTEGER NOT NULL
 );
-CREATE TABLE IF NOT EXISTS agg_window(
-  series_id INTEGER NOT NULL,
-  ts        INTEGER NOT NULL,
-  value     REAL NOT NULL,
-  PRIMARY KEY(ts, series_id)
-) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS agg_newest(
   series_id INTEGER PRIMARY KEY,
   ts        INTEGER NOT NULL,
@@ -84,6 +87,14 @@ CREATE TRIGGER IF NOT EXISTS agg_count_removed AFTER DELETE ON readings BEGIN
   INSERT INTO agg_removed(series_id, quarter, n) VALUES (OLD.series_id, OLD.ts / 900000000, 1)
     ON CONFLICT(series_id, quarter) DO UPDATE SET n = n + 1;
 END;
+DROP TRIGGER IF EXISTS readings_key_gone;
+CREATE TRIGGER IF NOT EXISTS agg_window_kept AFTER DELETE ON readings BEGIN
+  UPDATE reading_keys SET reading_id = NULL
+    WHERE ts = OLD.ts AND series_id = OLD.series_id AND reading_id = OLD.id AND aside = 0
+      AND OLD.ts >= coalesce((SELECT anchor_ts FROM agg_newest WHERE series_id = OLD.series_id),
+                             OLD.ts);
+  DELETE FROM reading_keys WHERE ts = OLD.ts AND series_id = OLD.series_id AND reading_id = OLD.id;
+END;
 )sql";
 
 // The upgrade from series-first keys, around kSchema: the old tables are renamed (their
@@ -94,16 +105,13 @@ constexpr const char* kRenameSeriesFirst = R"sql(
 DROP TRIGGER IF EXISTS agg_count_removed;
 DROP INDEX IF EXISTS agg_hourly_pending;
 DROP INDEX IF EXISTS agg_daily_pending;
-ALTER TABLE agg_window RENAME TO agg_window_series_first;
 ALTER TABLE agg_hourly RENAME TO agg_hourly_series_first;
 ALTER TABLE agg_daily RENAME TO agg_daily_series_first;
 ALTER TABLE agg_removed RENAME TO agg_removed_series_first;
 )sql";
 constexpr const char* kCopySeriesFirst = R"sql(
-INSERT INTO agg_window(series_id, ts, value)
-  SELECT series_id, ts, value FROM agg_window_series_first;
 INSERT INTO agg_newest(series_id, ts, value)
-  SELECT series_id, max(ts), value FROM agg_window_series_first GROUP BY series_id;
+  SELECT series_id, max(ts), value FROM agg_window GROUP BY series_id;
 INSERT INTO agg_hourly(series_id, bucket, n, sum_v, min_v, max_v, last_v, last_ts, delta,
     optimal_n, critical_n, version, uploaded_version)
   SELECT series_id, bucket, n, sum_v, min_v, max_v, last_v, last_ts, delta, optimal_n,
@@ -114,34 +122,53 @@ INSERT INTO agg_daily(series_id, day, tz, start_ts, end_ts, n, sum_v, min_v, max
     optimal_n, critical_n, version, uploaded_version FROM agg_daily_series_first;
 INSERT INTO agg_removed(series_id, quarter, n)
   SELECT series_id, quarter, n FROM agg_removed_series_first;
-DROP TABLE agg_window_series_first;
 DROP TABLE agg_hourly_series_first;
 DROP TABLE agg_daily_series_first;
 DROP TABLE agg_removed_series_first;
 )sql";
 
+// The upgrade from a separate late window (agg_window, either key order) into reading_keys
+// (store schema version 6), after kSchema: its rows of readings that left the outbox become
+// kept keys; folded pending readings that it does not hold were late, and are set aside.
+constexpr const char* kMergeWindow = R"sql(
+INSERT OR IGNORE INTO reading_keys(ts, series_id, value, reading_id, aside)
+  SELECT ts, series_id, value, NULL, 0 FROM agg_window ORDER BY ts, series_id;
+UPDATE reading_keys SET aside = 2
+  WHERE aside = 0 AND reading_id <= (SELECT through FROM agg_fold WHERE id = 0)
+    AND NOT EXISTS (SELECT 1 FROM agg_window w
+                    WHERE w.ts = reading_keys.ts AND w.series_id = reading_keys.series_id);
+DROP TABLE agg_window;
+)sql";
+
 }  // namespace
 
 core::Status EnsureAggregateSchema(Database& db) {
-  // A store written before the time-first keys has agg_window keyed (series_id, ts): pk = 1
-  // marks series_id as the first key column.
+  auto has_window = db.QueryInt64(
+      "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'agg_window'");
+  if (!has_window) return has_window.error().Wrap("reading the aggregate tables' layout");
+  if (has_window->value_or(0) == 0) {
+    core::Status s = db.Exec(kSchema);
+    if (!s) return s.error().Wrap("creating the aggregate tables");
+    return core::Ok();
+  }
+  // A store written before schema version 6 keeps its late window apart; one written before
+  // the time-first keys has it keyed (series_id, ts): pk = 1 marks series_id as the first key
+  // column, and its bucket tables are series-first too.
   auto series_first = db.QueryInt64(
       "SELECT count(*) FROM pragma_table_info('agg_window') WHERE name = 'series_id' AND pk = 1");
   if (!series_first) return series_first.error().Wrap("reading the aggregate tables' layout");
-  if (series_first->value_or(0) > 0) {
-    std::optional<Transaction> txn;
-    if (db.autocommit()) {
-      auto begun = Transaction::Begin(db);
-      if (!begun) return begun.error().Wrap("rekeying the aggregate tables time-first");
-      txn.emplace(std::move(*begun));
-    }
-    core::Status s = db.Exec(kRenameSeriesFirst + std::string(kSchema) + kCopySeriesFirst);
-    if (s && txn) s = txn->Commit();
-    if (!s) return s.error().Wrap("rekeying the aggregate tables time-first");
-    return core::Ok();
+  std::optional<Transaction> txn;
+  if (db.autocommit()) {
+    auto begun = Transaction::Begin(db);
+    if (!begun) return begun.error().Wrap("upgrading the aggregate tables");
+    txn.emplace(std::move(*begun));
   }
-  core::Status s = db.Exec(kSchema);
-  if (!s) return s.error().Wrap("creating the aggregate tables");
+  const std::string sql = series_first->value_or(0) > 0
+                              ? kRenameSeriesFirst + std::string(kSchema) + kCopySeriesFirst
+                              : std::string(kSchema);
+  core::Status s = db.Exec(sql + kMergeWindow);
+  if (s && txn) s = txn->Commit();
+  if (!s) return s.error().Wrap("upgrading the aggregate tables");
   return core::Ok();
 }
 

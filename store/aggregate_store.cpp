@@ -1,5 +1,7 @@
 #include "store/aggregate_store.hpp"
 
+#include <algorithm>
+#include <cstdint>
 #include <string>
 #include <unordered_map>
 #include <utility>
@@ -65,36 +67,51 @@ const core::MetricSpec& AggregateStore::SpecOf(const std::string& metric) const 
 
 namespace {
 
-// One series as seen by one ApplyPoints call. Invariant: `newest` is the series' newest row of
-// agg_window (the late window's reference), including the rows this call inserted.
+// One series as seen by one ApplyPoints call. Invariant: `newest` is the series' newest
+// late-window reading (the window's reference), including the readings this call folded.
 struct SeriesCursor {
   const core::MetricSpec* spec = nullptr;
   std::optional<CounterPoint> newest;
-  bool advanced = false;  // newest moved: the window needs pruning at the end of the call
+  bool known = false;                  // the series had an agg_newest row before this call
+  std::optional<core::TimeUs> anchor;  // its anchor_ts then
+  core::TimeUs oldest = INT64_MAX;     // the oldest reading this call folded into the window
+  bool advanced = false;  // newest moved: the anchor moves and the window is pruned
 };
 
-core::Expected<std::optional<CounterPoint>> NewestInWindow(Database& db, std::int64_t series) {
-  auto newest = db.Cached("SELECT ts, value FROM agg_newest WHERE series_id = ?1");
+core::Status LoadNewest(Database& db, std::int64_t series, SeriesCursor& cursor) {
+  auto newest = db.Cached("SELECT ts, value, anchor_ts FROM agg_newest WHERE series_id = ?1");
   if (!newest) return newest.error();
-  if (auto s = (*newest)->Bind(1, series); !s) return s.error();
+  if (auto s = (*newest)->Bind(1, series); !s) return s;
   auto has = (*newest)->Step();
   if (!has) return has.error();
-  if (!*has) return std::optional<CounterPoint>();
-  return std::optional<CounterPoint>(
-      CounterPoint{(*newest)->ColumnInt64(0), (*newest)->ColumnDouble(1)});
+  if (!*has) return core::Ok();
+  cursor.known = true;
+  cursor.newest = CounterPoint{(*newest)->ColumnInt64(0), (*newest)->ColumnDouble(1)};
+  if (!(*newest)->ColumnIsNull(2)) cursor.anchor = (*newest)->ColumnInt64(2);
+  return core::Ok();
 }
 
+// The late-window reading of `series` just before (or after) `ts`: a key with aside 0 whose
+// reading left the outbox or was folded before the one being folded (reading id below
+// `folded_below`). A scan from ts over the keys of every series, which ends at the series'
+// anchor going back, at `until` going forward: the neighbours of an out-of-order reading are
+// near it (and only out-of-order counter readings ask).
 core::Expected<std::optional<CounterPoint>> Neighbour(Database& db, std::int64_t series,
-                                                      core::TimeUs ts, bool before) {
-  // A scan from ts over the rows of every series, which ends at the series' first row: the
-  // neighbours of a late reading are near it (and only late counter readings ask).
-  auto stmt = db.Cached(before ? "SELECT ts, value FROM agg_window WHERE ts < ?2 AND "
-                                 "series_id = ?1 ORDER BY ts DESC LIMIT 1"
-                               : "SELECT ts, value FROM agg_window WHERE ts > ?2 AND "
-                                 "series_id = ?1 ORDER BY ts LIMIT 1");
+                                                      core::TimeUs ts, bool before,
+                                                      std::int64_t folded_below,
+                                                      core::TimeUs until = INT64_MAX) {
+  auto stmt = db.Cached(
+      before ? "SELECT ts, value FROM reading_keys WHERE ts < ?2 AND series_id = ?1 AND "
+               "aside = 0 AND (reading_id IS NULL OR reading_id < ?3) ORDER BY ts DESC LIMIT 1"
+             : "SELECT ts, value FROM reading_keys WHERE ts > ?2 AND ts <= ?4 AND series_id = ?1 "
+               "AND aside = 0 AND (reading_id IS NULL OR reading_id < ?3) ORDER BY ts LIMIT 1");
   if (!stmt) return stmt.error();
   if (auto s = (*stmt)->Bind(1, series); !s) return s.error();
   if (auto s = (*stmt)->Bind(2, ts); !s) return s.error();
+  if (auto s = (*stmt)->Bind(3, folded_below); !s) return s.error();
+  if (!before) {
+    if (auto s = (*stmt)->Bind(4, until); !s) return s.error();
+  }
   auto row = (*stmt)->Step();
   if (!row) return row.error();
   if (!*row) return std::optional<CounterPoint>();
@@ -102,30 +119,43 @@ core::Expected<std::optional<CounterPoint>> Neighbour(Database& db, std::int64_t
       CounterPoint{(*stmt)->ColumnInt64(0), (*stmt)->ColumnDouble(1)});
 }
 
-// Inserts the reading into the window; false when its ts is already there (a duplicate).
-core::Expected<bool> EnterWindow(Database& db, const SeriesPoint& p) {
-  auto stmt =
-      db.Cached("INSERT OR IGNORE INTO agg_window(series_id, ts, value) VALUES(?1, ?2, ?3)");
+// Sets the aside mark of a reading's key: 0 once it is a late-window reading, 2 when it is not
+// (late). Only readings that are late or released from hold need it: a key starts at 0.
+core::Status SetAside(Database& db, const SeriesPoint& p, int aside) {
+  auto stmt = db.Cached("UPDATE reading_keys SET aside = ?3 WHERE ts = ?2 AND series_id = ?1");
   if (!stmt) return stmt.error();
-  if (auto s = (*stmt)->Bind(1, p.series_id); !s) return s.error();
-  if (auto s = (*stmt)->Bind(2, p.ts); !s) return s.error();
-  if (auto s = (*stmt)->Bind(3, p.value); !s) return s.error();
-  if (auto s = (*stmt)->Run(); !s) return s.error();
-  return db.changes() > 0;
+  if (auto s = (*stmt)->Bind(1, p.series_id); !s) return s;
+  if (auto s = (*stmt)->Bind(2, p.ts); !s) return s;
+  if (auto s = (*stmt)->Bind(3, std::int64_t{aside}); !s) return s;
+  return (*stmt)->Run();
 }
 
-// Records the newest reading of each series that advanced and its anchor (the last window row
-// before newest - window), then deletes the rows below every series' anchor: the window keeps
-// the cutoff on, plus the anchor. Rows below an anchor are never anyone's neighbour. The delete
-// walks the oldest rows only (those below the highest anchor).
+// Records the newest reading of each series that advanced and its anchor (the last window
+// reading before newest - window), then deletes the kept keys (of readings that left the
+// outbox) that the anchors moved past: the window keeps the cutoff on, plus the anchor; keys
+// below an anchor are never anyone's neighbour. Kept keys of a series lie at or above its
+// anchor (agg_window_kept keeps no other), so the delete walks the keys between the lowest old
+// anchor and the highest new one.
 core::Status Prune(Database& db, const std::unordered_map<std::int64_t, SeriesCursor>& cursors,
-                   core::TimeUs window_us) {
-  bool advanced = false;
+                   core::TimeUs window_us, std::int64_t folded_below) {
+  std::optional<core::TimeUs> lo, hi;
   for (const auto& [series_id, cursor] : cursors) {
     if (!cursor.advanced) continue;
-    advanced = true;
-    auto anchor = Neighbour(db, series_id, cursor.newest->ts - window_us, true);
+    auto anchor =
+        Neighbour(db, series_id, cursor.newest->ts - window_us, /*before=*/true, folded_below);
     if (!anchor) return anchor.error();
+    std::optional<core::TimeUs> anchor_ts = cursor.anchor;
+    if (*anchor) {
+      anchor_ts = (*anchor)->ts;
+    } else if (!cursor.known) {
+      anchor_ts = cursor.oldest;  // a new series: nothing of it lies below its oldest reading
+    }
+    if (cursor.known) {
+      // No anchor yet (a store upgraded before anchors were kept): its keys may lie anywhere.
+      const core::TimeUs from = cursor.anchor.value_or(INT64_MIN);
+      if (!lo || from < *lo) lo = from;
+    }
+    if (anchor_ts && (!hi || *anchor_ts > *hi)) hi = *anchor_ts;
     auto stmt = db.Cached(
         "INSERT INTO agg_newest(series_id, ts, value, anchor_ts) VALUES(?1, ?2, ?3, ?4) "
         "ON CONFLICT(series_id) DO UPDATE SET ts = excluded.ts, value = excluded.value, "
@@ -134,15 +164,17 @@ core::Status Prune(Database& db, const std::unordered_map<std::int64_t, SeriesCu
     core::Status s = (*stmt)->Bind(1, series_id);
     if (s) s = (*stmt)->Bind(2, cursor.newest->ts);
     if (s) s = (*stmt)->Bind(3, cursor.newest->value);
-    if (s) s = *anchor ? (*stmt)->Bind(4, (*anchor)->ts) : (*stmt)->BindNull(4);
+    if (s) s = anchor_ts ? (*stmt)->Bind(4, *anchor_ts) : (*stmt)->BindNull(4);
     if (s) s = (*stmt)->Run();
     if (!s) return s;
   }
-  if (!advanced) return core::Ok();
+  if (!lo || !hi || *lo >= *hi) return core::Ok();
   auto prune = db.Cached(
-      "DELETE FROM agg_window WHERE ts < (SELECT max(anchor_ts) FROM agg_newest) AND "
-      "ts < (SELECT anchor_ts FROM agg_newest n WHERE n.series_id = agg_window.series_id)");
+      "DELETE FROM reading_keys WHERE ts >= ?1 AND ts < ?2 AND reading_id IS NULL AND "
+      "ts < (SELECT anchor_ts FROM agg_newest n WHERE n.series_id = reading_keys.series_id)");
   if (!prune) return prune.error();
+  if (auto s = (*prune)->Bind(1, *lo); !s) return s;
+  if (auto s = (*prune)->Bind(2, *hi); !s) return s;
   return (*prune)->Run();
 }
 
@@ -187,6 +219,10 @@ core::Expected<const core::MetricSpec*> AggregateStore::SpecOfSeries(std::int64_
 }
 
 core::Expected<ApplyCounts> AggregateStore::Apply(const std::vector<core::Reading>& readings) {
+  auto through = db_->QueryInt64("SELECT through FROM agg_fold WHERE id = 0");
+  if (!through) return through.error();
+  // Every reading up to agg_fold is folded; these are not (their keys are aside until now).
+  const std::int64_t folded_below = through->value_or(0) + 1;
   std::vector<SeriesPoint> points;
   points.reserve(readings.size());
   for (const core::Reading& r : readings) {
@@ -200,12 +236,13 @@ core::Expected<ApplyCounts> AggregateStore::Apply(const std::vector<core::Readin
       return core::MakeError(core::Errc::kInternal, "no series row for " + r.device + "/" +
                                                         r.metric + " while aggregating");
     }
-    points.push_back(SeriesPoint{(*find)->ColumnInt64(0), r.ts, r.value});
+    points.push_back(SeriesPoint{(*find)->ColumnInt64(0), r.ts, r.value, folded_below, true});
   }
-  return ApplyPoints(points);
+  return ApplyPoints(points, folded_below);
 }
 
-core::Expected<ApplyCounts> AggregateStore::ApplyPoints(const std::vector<SeriesPoint>& points) {
+core::Expected<ApplyCounts> AggregateStore::ApplyPoints(const std::vector<SeriesPoint>& points,
+                                                        std::int64_t folded_below) {
   ApplyCounts counts;
   const core::TimeUs window_us = options_.late_window_s * core::kMicrosPerSecond;
   // Work is gathered per series and per bucket and written once per call: a fold of many
@@ -222,23 +259,22 @@ core::Expected<ApplyCounts> AggregateStore::ApplyPoints(const std::vector<Series
       auto spec = SpecOfSeries(r.series_id);
       if (!spec) return spec.error();
       cursor.spec = *spec;
-      auto newest = NewestInWindow(*db_, r.series_id);
-      if (!newest) return newest.error();
-      cursor.newest = *newest;
+      if (auto s = LoadNewest(*db_, r.series_id, cursor); !s) return s.error();
       it = cursors.emplace(r.series_id, cursor).first;
     }
     SeriesCursor& cursor = it->second;
     const std::optional<core::TimeUs> newest_ts =
         cursor.newest ? std::optional<core::TimeUs>(cursor.newest->ts) : std::nullopt;
     if (IsLate(r.ts, newest_ts, window_us)) {
+      // Its key stays (the reading is pending) but is no late-window reading.
+      if (!r.released) {
+        if (auto s = SetAside(*db_, r, 2); !s) return s.error();
+      }
       ++counts.late;
       continue;
     }
-    auto entered = EnterWindow(*db_, r);
-    if (!entered) return entered.error();
-    if (!*entered) {
-      ++counts.duplicates;
-      continue;
+    if (r.released) {
+      if (auto s = SetAside(*db_, r, 0); !s) return s.error();
     }
 
     const core::MetricSpec& spec = *cursor.spec;
@@ -251,9 +287,9 @@ core::Expected<ApplyCounts> AggregateStore::ApplyPoints(const std::vector<Series
       // In order, the predecessor is the newest reading and there is no successor.
       std::optional<CounterPoint> prev = cursor.newest, next;
       if (!in_order) {
-        auto p = Neighbour(*db_, r.series_id, r.ts, true);
+        auto p = Neighbour(*db_, r.series_id, r.ts, true, r.folded_below);
         if (!p) return p.error();
-        auto n = Neighbour(*db_, r.series_id, r.ts, false);
+        auto n = Neighbour(*db_, r.series_id, r.ts, false, r.folded_below, cursor.newest->ts);
         if (!n) return n.error();
         prev = *p;
         next = *n;
@@ -271,6 +307,7 @@ core::Expected<ApplyCounts> AggregateStore::ApplyPoints(const std::vector<Series
       cursor.newest = CounterPoint{r.ts, r.value};
       cursor.advanced = true;
     }
+    cursor.oldest = std::min(cursor.oldest, r.ts);
     ++counts.aggregated;
   }
 
@@ -293,12 +330,7 @@ core::Expected<ApplyCounts> AggregateStore::ApplyPoints(const std::vector<Series
     if (auto s = (*stmt)->Bind(14, zone_.DayEnd(key.second)); !s) return s.error();
     if (auto s = (*stmt)->Run(); !s) return Context(s.error(), "updating a daily bucket");
   }
-  if (auto s = Prune(*db_, cursors, window_us); !s) return s.error();
-  for (const auto& [series_id, cursor] : cursors) {
-    if (!cursor.advanced) continue;
-    std::optional<core::TimeUs>& top = window_top_[series_id];
-    if (!top || *top < cursor.newest->ts) top = cursor.newest->ts;
-  }
+  if (auto s = Prune(*db_, cursors, window_us, folded_below); !s) return s.error();
   if (counts.late > 0) {
     auto late = db_->Cached("UPDATE counters SET n = n + ?1 WHERE name = 'late'");
     if (!late) return late.error();
@@ -306,38 +338,6 @@ core::Expected<ApplyCounts> AggregateStore::ApplyPoints(const std::vector<Series
     if (auto s = (*late)->Run(); !s) return s.error();
   }
   return counts;
-}
-
-core::Expected<std::optional<core::TimeUs>> AggregateStore::WindowTop(std::int64_t series_id) {
-  auto it = window_top_.find(series_id);
-  if (it == window_top_.end()) {
-    auto newest = NewestInWindow(*db_, series_id);
-    if (!newest) return newest.error();
-    std::optional<core::TimeUs> top;
-    if (*newest) top = (*newest)->ts;
-    it = window_top_.emplace(series_id, top).first;
-  }
-  return it->second;
-}
-
-core::Expected<bool> AggregateStore::InLateWindow(std::int64_t series_id, core::TimeUs ts) {
-  auto top = WindowTop(series_id);
-  if (!top) return top.error();
-  if (!*top || ts > **top) return false;
-  // The newest ts is read only when the exact key is there: readings below the top are mostly
-  // new too and stop at the first lookup.
-  auto stmt = db_->Cached(
-      "SELECT ?2 >= (SELECT ts FROM agg_newest WHERE series_id = ?1) - ?3 "
-      "FROM agg_window WHERE ts = ?2 AND series_id = ?1");
-  if (!stmt) return stmt.error();
-  if (auto s = (*stmt)->Bind(1, series_id); !s) return s.error();
-  if (auto s = (*stmt)->Bind(2, ts); !s) return s.error();
-  if (auto s = (*stmt)->Bind(3, options_.late_window_s * core::kMicrosPerSecond); !s) {
-    return s.error();
-  }
-  auto row = (*stmt)->Step();
-  if (!row) return row.error().Wrap("look up the late window");
-  return *row && (*stmt)->ColumnInt64(0) != 0;
 }
 
 }  // namespace fieldsync::store

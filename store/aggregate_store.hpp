@@ -3,7 +3,8 @@
 // incrementally from the outbox as the store's OutboxObserver, so that raw readings can be
 // uploaded and deleted at any moment without changing an aggregate. The algorithm is
 // SeriesAggregator's (aggregate_series.hpp) over tables (aggregate_schema.hpp): late window,
-// duplicates, counter deltas recomputed in ts order.
+// counter deltas recomputed in ts order. Duplicates never reach it: the store's key table, which
+// is also the late window, refuses them at ingest.
 //
 // Folding. Readings are folded into their buckets in id (arrival) order, in batches: `agg_fold`
 // holds the id of the last reading folded, and every reading above it is still in `readings`
@@ -43,15 +44,18 @@ namespace fieldsync::store {
 // What Apply did with a batch of readings.
 struct ApplyCounts {
   std::int64_t aggregated = 0;
-  std::int64_t duplicates = 0;  // same (device, metric, ts) as a reading in the late window
-  std::int64_t late = 0;        // older than the late window; also added to counters.'late'
+  std::int64_t late = 0;  // older than the late window; also added to counters.'late'
 };
 
-// A reading as the aggregates see it: its series, ts and value.
+// A reading as the aggregates see it: its series, ts and value, and which readings were folded
+// before it: those with ids below folded_below (its own id in a fold; agg_fold + 1 for readings
+// released from hold, which are folded after everything stored before the release).
 struct SeriesPoint {
   std::int64_t series_id = 0;
   core::TimeUs ts = 0;
   double value = 0;
+  std::int64_t folded_below = 0;
+  bool released = false;  // released from hold: its key is aside until it is folded
 };
 
 struct HourlyRow {
@@ -131,8 +135,6 @@ class AggregateStore final : public OutboxObserver {
   core::Status Released(Database& db, const std::vector<core::Reading>& released) override;
   core::Status Restored(Database& db) override;
   core::Expected<std::int64_t> IdFloor(Database& db) override;
-  core::Expected<bool> Known(Database& db, std::int64_t series_id,
-                             const core::Reading& reading) override;
 
   // Buckets changed since their last upload, oldest first, at most `limit`.
   core::Expected<std::vector<HourlyRow>> PendingHourly(std::size_t limit);
@@ -146,12 +148,6 @@ class AggregateStore final : public OutboxObserver {
   core::Expected<std::int64_t> PendingCount();
 
   Watermarks WatermarksAt(core::TimeUs now) const;
-
-  // Whether the late window of series `series_id` (a row of `series`) holds a reading at `ts`:
-  // one already aggregated, uploaded or not, at most late_window_s behind the series' newest ts
-  // (the anchor kept before the window does not count). The store's duplicate filter (Known; §1:
-  // duplicates within the late window). Two lookups on agg_window's primary key.
-  core::Expected<bool> InLateWindow(std::int64_t series_id, core::TimeUs ts);
 
   // Recomputes buckets overlapping [from, to) from the raw readings still in `readings`, and
   // rewrites those whose readings are all still local (none removed; for a counter also none
@@ -174,7 +170,9 @@ class AggregateStore final : public OutboxObserver {
       : db_(&db), options_(std::move(options)), zone_(zone), metrics_(std::move(metrics)) {}
   const core::MetricSpec& SpecOf(const std::string& metric) const;
   core::Expected<const core::MetricSpec*> SpecOfSeries(std::int64_t series_id);
-  core::Expected<ApplyCounts> ApplyPoints(const std::vector<SeriesPoint>& points);
+  // Folds `points` in order. Reading ids below `folded_below` are folded when it returns.
+  core::Expected<ApplyCounts> ApplyPoints(const std::vector<SeriesPoint>& points,
+                                          std::int64_t folded_below);
   struct FoldCounts {
     std::int64_t folded = 0;  // readings folded
     bool complete = true;     // false: max_ids stopped the fold short of `through`
@@ -185,8 +183,6 @@ class AggregateStore final : public OutboxObserver {
   // Opens a transaction unless one is open (nullopt then), and folds every stored reading in it;
   // the caller commits, or lets it roll back (counts and dry runs that must write nothing).
   core::Expected<std::optional<Transaction>> BeginFolded(std::int64_t* folded = nullptr);
-  // The bound of window_top_ for a series.
-  core::Expected<std::optional<core::TimeUs>> WindowTop(std::int64_t series_id);
   // Restarts the commit path's fold schedule (after a fold that is committed with everything).
   void NoteFolded();
 
@@ -196,10 +192,6 @@ class AggregateStore final : public OutboxObserver {
   std::map<std::string, core::MetricSpec> metrics_;
   core::MetricSpec default_spec_;
   std::unordered_map<std::int64_t, std::string> series_metric_;  // series id -> metric
-  // Per series, a ts at or above every ts in its window (nullopt: the window is empty), read
-  // from agg_newest on first use and raised by every fold. A rolled-back fold leaves it high,
-  // which only costs a lookup: a reading above it is in no window, and most readings are.
-  std::unordered_map<std::int64_t, std::optional<core::TimeUs>> window_top_;
   std::size_t unfolded_ = 0;  // readings this connection stored since its last fold
   std::chrono::steady_clock::time_point last_fold_ = std::chrono::steady_clock::now();
 };

@@ -61,9 +61,10 @@ core::Status Run(Database& db, const std::string& sql, std::initializer_list<std
   return (*stmt)->Run();
 }
 
-core::Expected<bool> KeyPending(Database& db, std::int64_t series_id, core::TimeUs ts) {
+// Whether the store knows the key: a pending reading, or one kept for the late window.
+core::Expected<bool> KeyTaken(Database& db, std::int64_t series_id, core::TimeUs ts) {
   core::Expected<CachedStatement> find =
-      db.Cached("SELECT 1 FROM readings WHERE series_id = ?1 AND ts = ?2");
+      db.Cached("SELECT 1 FROM reading_keys WHERE ts = ?2 AND series_id = ?1");
   if (!find) return find.error();
   core::Status status = (*find)->Bind(1, series_id);
   if (status) status = (*find)->Bind(2, ts);
@@ -119,6 +120,7 @@ core::Expected<HeldRelease> Store::ReleaseHeld(bool trust_current_boot) {
 
   core::Expected<Transaction> txn = Transaction::Begin(db);
   if (!txn) return txn.error().Wrap("release held readings");
+  impl.pending_floor.reset();  // released readings become pending at any ts
   if (impl.observer != nullptr) {
     // Everything stored before the release is aggregated first: released readings then reach
     // the aggregates after it, as they would had they arrived now.
@@ -165,14 +167,8 @@ core::Expected<HeldRelease> Store::ReleaseHeld(bool trust_current_boot) {
     core::TimeUs ts = RestampedTs(wall_now, boot_now, row->boot_us);
     bool moved = false;
     while (true) {
-      core::Expected<bool> taken = KeyPending(db, row->series_id, ts);
+      core::Expected<bool> taken = KeyTaken(db, row->series_id, ts);
       if (!taken) return taken.error();
-      if (!*taken && impl.observer != nullptr) {
-        core::Reading candidate = row->reading;
-        candidate.ts = ts;
-        taken = impl.observer->Known(db, row->series_id, candidate);
-        if (!taken) return taken.error();
-      }
       if (!*taken) break;
       ++ts;
       moved = true;

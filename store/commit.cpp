@@ -16,10 +16,11 @@ namespace fieldsync::store {
 namespace {
 
 // ?6 is NULL (SQLite picks max(id) + 1) unless the rows with the highest ids were deleted and
-// that would reuse an id at or below the observer's floor.
+// that would reuse an id at or below the observer's floor. A reading whose key the store knows
+// (pending, or kept for the late window) is ignored by the readings_key_taken trigger: no change.
 constexpr const char* kInsertReading =
     "INSERT INTO readings(id, series_id, ts, value, ts_source, received_offset) "
-    "VALUES(?6, ?1, ?2, ?3, ?4, ?5) ON CONFLICT(series_id, ts) DO NOTHING";
+    "VALUES(?6, ?1, ?2, ?3, ?4, ?5)";
 
 InputCounterDelta DeltaFromBatch(const IngestBatch& batch) {
   InputCounterDelta delta;
@@ -97,15 +98,6 @@ core::Status Store::Impl::InsertFrame(const IngestFrame& frame, core::TimeUs rec
   for (const core::Reading& reading : frame.readings) {
     core::Expected<std::int64_t> series = SeriesId(reading);
     if (!series) return series.error();
-    // A held reading's ts is provisional: the late window is asked once it is re-stamped.
-    if (observer != nullptr && !held) {
-      core::Expected<bool> known = observer->Known(*db, *series, reading);
-      if (!known) return known.error();
-      if (*known) {
-        ++duplicates;
-        continue;
-      }
-    }
     core::Expected<CachedStatement> insert = db->Cached(kInsertReading);
     if (!insert) return insert.error();
     core::Status status = (*insert)->Bind(1, *series);
@@ -129,9 +121,10 @@ core::Status Store::Impl::InsertFrame(const IngestFrame& frame, core::TimeUs rec
         if (!status) return status;
       } else {
         stored.push_back(reading);
+        if (pending_floor && reading.ts < *pending_floor) pending_floor = reading.ts;
       }
     } else {
-      ++duplicates;  // (device, metric, ts) already pending, or earlier in this batch
+      ++duplicates;  // (device, metric, ts) pending, earlier in this batch, or in the late window
     }
   }
   return core::Ok();

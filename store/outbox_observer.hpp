@@ -43,10 +43,6 @@ class OutboxObserver {
   virtual core::Status Restored(Database& db) = 0;
   // The lowest id a new reading may take minus one (0: no constraint).
   virtual core::Expected<std::int64_t> IdFloor(Database& db) = 0;
-  // Whether `reading` (of series `series_id`) duplicates one kept outside the outbox (the late
-  // window): it is then dropped and counted as a duplicate. Asked before the insert.
-  virtual core::Expected<bool> Known(Database& db, std::int64_t series_id,
-                                     const core::Reading& reading) = 0;
 };
 
 }  // namespace fieldsync::store

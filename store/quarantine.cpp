@@ -21,11 +21,21 @@ constexpr const char* kMoveToQuarantine =
     "INSERT INTO quarantine(series_id, ts, value, ts_source, received_at, reason, sqlstate, "
     "quarantined_at) SELECT series_id, ts, value, ts_source, ts + received_offset, ?2, ?3, ?4 "
     "FROM readings WHERE id = ?1";
-// WHERE before ON CONFLICT: SQLite needs it to tell the upsert clause from a join constraint.
+// A row whose key is pending again (the same reading arrived since) is ignored by the
+// readings_key_taken trigger: no change.
 constexpr const char* kMoveToPending =
     "INSERT INTO readings(series_id, ts, value, ts_source, received_offset) "
-    "SELECT series_id, ts, value, ts_source, received_at - ts FROM quarantine WHERE id = ?1 "
-    "ON CONFLICT(series_id, ts) DO NOTHING";
+    "SELECT series_id, ts, value, ts_source, received_at - ts FROM quarantine WHERE id = ?1";
+// Its key may be kept for the late window (it left the outbox inside it): the reading takes it
+// back. Returns 1 when it did, so that the key goes on counting as a late-window reading.
+constexpr const char* kFreeWindowKey =
+    "DELETE FROM reading_keys WHERE reading_id IS NULL AND (ts, series_id) = "
+    "(SELECT ts, series_id FROM quarantine WHERE id = ?1)";
+// Otherwise the retried reading is not one of the late window (it was late, or below the
+// window's anchor when it left).
+constexpr const char* kKeyAside =
+    "UPDATE reading_keys SET aside = 2 WHERE (ts, series_id) = "
+    "(SELECT ts, series_id FROM quarantine WHERE id = ?1)";
 
 core::TsSource TsSourceOf(std::int64_t stored) {
   return stored == 0   ? core::TsSource::kDevice
@@ -88,9 +98,16 @@ core::Expected<QuarantineChange> ChangeQuarantine(Database& db, OutboxObserver* 
   }
   for (std::int64_t id : *ids) {
     if (retry) {
+      core::Expected<std::int64_t> in_window = RunForId(db, kFreeWindowKey, id);
+      if (!in_window) return in_window.error();
       core::Expected<std::int64_t> moved = RunForId(db, kMoveToPending, id);
       if (!moved) return moved.error();
       if (*moved == 0) ++change.already_pending;
+      if (*moved == 1 && *in_window == 0) {
+        if (core::Expected<std::int64_t> aside = RunForId(db, kKeyAside, id); !aside) {
+          return aside.error();
+        }
+      }
     }
     core::Expected<std::int64_t> removed = RunForId(db, "DELETE FROM quarantine WHERE id = ?1", id);
     if (!removed) return removed.error();
@@ -175,6 +192,7 @@ core::Expected<std::vector<QuarantinedReading>> Store::ListQuarantined(std::size
 
 core::Expected<QuarantineChange> Store::RetryQuarantined(const QuarantineSelection& selection,
                                                          bool dry_run) {
+  impl_->pending_floor.reset();  // retried readings are pending again at their old ts
   core::Expected<QuarantineChange> change =
       ChangeQuarantine(*impl_->db, impl_->observer, selection, /*retry=*/true, dry_run);
   if (!change) return change.error().Wrap("retry quarantined readings");

@@ -9,8 +9,8 @@ namespace {
 // - series interns (device, metric) so that a reading row carries a small integer instead of
 //   two strings: less to write per reading, which matters on SD cards and eMMC.
 // - readings is the outbox: a row is pending until DeleteUploaded removes it. id is the rowid,
-//   so id order is insertion order and "oldest pending" needs no extra index. The only index is
-//   the dedupe key: (ts, series_id) since version 5, (series_id, ts) before.
+//   so id order is insertion order and "oldest pending" needs no extra index. The dedupe key was
+//   an index on it ((series_id, ts), time-first since version 5) until version 6 made it a table.
 //   received_offset is received_at - ts: 0 (stored in no bytes at all) for readings the agent
 //   stamped, a few bytes for device times, where a full timestamp would take 8.
 // - counters are kept in the store so that status after a restart still shows every loss.
@@ -121,12 +121,59 @@ DROP INDEX readings_key;
 CREATE UNIQUE INDEX readings_key ON readings(ts, series_id);
 )sql";
 
-const std::array<Migration, 5> kMigrations = {{
+// Version 6: one key table for every (series, ts) the store knows. reading_keys holds the key and
+// value of every pending reading (reading_id) and, once the aggregates keep them, of readings
+// that left the outbox but are still inside their series' late window (reading_id NULL). It is
+// the dedupe key, the late window and the time order in one: before, a reading's key was written
+// twice (the readings_key index at ingest, the aggregates' agg_window at the fold), a third of
+// what ingest wrote. WITHOUT ROWID, time-first: a commit appends at the right edge.
+//   aside: 0 a reading of the late window (once folded: reading_id at or below agg_fold);
+//          1 held (clock trust, §10: its ts is provisional);
+//          2 not in the late window: released from hold and not folded yet, or late.
+// The triggers keep it exact whatever path writes `readings` (ingest, a quarantine retry, a
+// re-stamp, drop_oldest, upload): an insert whose key is taken is ignored (RAISE(IGNORE): the
+// statement counts no change), a key follows its reading's ts, and a key leaves with its reading
+// unless the aggregates keep it (aggregate_schema.cpp replaces readings_key_gone).
+constexpr const char* kSchemaV6 = R"sql(
+CREATE TABLE reading_keys(
+  ts         INTEGER NOT NULL,
+  series_id  INTEGER NOT NULL,
+  value      REAL NOT NULL,
+  reading_id INTEGER,
+  aside      INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY(ts, series_id)
+) WITHOUT ROWID;
+INSERT INTO reading_keys(ts, series_id, value, reading_id, aside)
+  SELECT ts, series_id, value, id, ts_source = 3 FROM readings ORDER BY ts, series_id;
+DROP INDEX readings_key;
+CREATE TRIGGER readings_key_taken BEFORE INSERT ON readings
+BEGIN
+  SELECT RAISE(IGNORE) FROM reading_keys WHERE ts = NEW.ts AND series_id = NEW.series_id;
+END;
+CREATE TRIGGER readings_key_new AFTER INSERT ON readings
+BEGIN
+  INSERT INTO reading_keys(ts, series_id, value, reading_id, aside)
+    VALUES(NEW.ts, NEW.series_id, NEW.value, NEW.id, NEW.ts_source = 3);
+END;
+CREATE TRIGGER readings_key_moved AFTER UPDATE OF ts, ts_source ON readings
+BEGIN
+  DELETE FROM reading_keys WHERE ts = OLD.ts AND series_id = OLD.series_id;
+  INSERT INTO reading_keys(ts, series_id, value, reading_id, aside)
+    VALUES(NEW.ts, NEW.series_id, NEW.value, NEW.id, CASE WHEN NEW.ts_source = 3 THEN 1 ELSE 2 END);
+END;
+CREATE TRIGGER readings_key_gone AFTER DELETE ON readings
+BEGIN
+  DELETE FROM reading_keys WHERE ts = OLD.ts AND series_id = OLD.series_id AND reading_id = OLD.id;
+END;
+)sql";
+
+const std::array<Migration, 6> kMigrations = {{
     {1, kSchemaV1},
     {2, kSchemaV2},
     {3, kSchemaV3},
     {4, kSchemaV4},
     {5, kSchemaV5},
+    {6, kSchemaV6},
 }};
 
 }  // namespace

@@ -19,7 +19,7 @@ struct Migration {
 
 // The migrations of this build, oldest first. The last one's version is kSchemaVersion.
 std::span<const Migration> StoreMigrations();
-inline constexpr std::int64_t kSchemaVersion = 5;
+inline constexpr std::int64_t kSchemaVersion = 6;
 
 // Brings `db` from its user_version to the last version of `migrations`. A database whose
 // user_version is above that is refused with kUnsupported, naming both versions; it is left

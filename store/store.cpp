@@ -210,13 +210,26 @@ core::Expected<StoreStats> Store::Stats() {
     if (!held) return held.error();
     stats.held_readings = *held;
     stats.pending_readings = rows->value_or(0) - *held;
-    // The first entry of the time-first dedupe key: no scan of the outbox (held rows,
-    // ts_source 3, are stepped over; there are few, and only while the clock is unsynchronised).
-    core::Expected<std::optional<std::int64_t>> oldest = db.QueryInt64(
-        "SELECT ts FROM readings INDEXED BY readings_key WHERE ts_source <> 3 ORDER BY ts "
-        "LIMIT 1");
+    // The first pending key at or after the floor: no scan of the outbox (held keys, aside 1,
+    // are stepped over; there are few, and only while the clock is unsynchronised).
+    core::Expected<CachedStatement> oldest = db.Cached(
+        "SELECT ts FROM reading_keys WHERE ts >= ?1 AND reading_id IS NOT NULL AND aside <> 1 "
+        "ORDER BY ts LIMIT 1");
     if (!oldest) return oldest.error();
-    if (*oldest) stats.oldest_pending_ts = **oldest;
+    core::Status bound = (*oldest)->Bind(1, impl_->pending_floor.value_or(INT64_MIN));
+    if (!bound) return bound.error();
+    core::Expected<bool> found = (*oldest)->Step();
+    if (!found) return found.error();
+    if (*found) {
+      stats.oldest_pending_ts = (*oldest)->ColumnInt64(0);
+      impl_->pending_floor = stats.oldest_pending_ts;
+    } else {
+      // Nothing pending at or after the floor: the next insert lowers it from the newest key.
+      core::Expected<std::optional<std::int64_t>> newest =
+          db.QueryInt64("SELECT max(ts) FROM reading_keys");
+      if (!newest) return newest.error();
+      if (*newest) impl_->pending_floor = **newest;
+    }
     core::Expected<std::map<std::string, std::int64_t>> counters = ReadGlobalCounters(db);
     if (!counters) return counters.error();
     auto counter = [&](std::string_view name) {

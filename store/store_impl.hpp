@@ -49,6 +49,11 @@ struct Store::Impl {
   // a new id must exceed.
   std::int64_t last_id = 0;
   std::int64_t id_floor = 0;
+  // A ts at or below the oldest pending (not held) reading's, so that Stats finds that reading
+  // without stepping over the late window's older keys (reading_keys holds both); nullopt:
+  // unknown, search from the first key. Lowered by every insert (a rolled-back one only costs
+  // a longer search), raised by Stats, forgotten by paths that move keys (release, retry).
+  std::optional<core::TimeUs> pending_floor;
 
   // (device '\n' metric) -> series id. Ids interned inside an open transaction are listed in
   // new_series and forgotten if it rolls back, so the cache never names a row that is not there.

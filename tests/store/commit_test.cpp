@@ -124,36 +124,39 @@ TEST(Commit, ObserverIsToldOfNewlyStoredReadingsAndItsErrorRollsEverythingBack) 
 
 TEST(Commit, FailureInsideAFrameStoresNoneOfTheBatch) {
   auto store = OpenStore(dir, clock);
-  // The late-window filter fails on the third reading of the second frame.
-  int calls = 0;
-  fieldsync::testing::TestObserver observer;
-  observer.known = [&](Database&, std::int64_t, const Reading&) -> fieldsync::core::Expected<bool> {
-    if (++calls == 7) return fieldsync::core::MakeError(Errc::kIo, "filter broke");
-    return false;
-  };
-  store->SetObserver(&observer);
+  // The insert of the third reading of the second frame fails.
+  CHECK_TRUE(store->database().Exec(
+      "CREATE TEMP TRIGGER broken BEFORE INSERT ON readings "
+      "WHEN (SELECT count(*) FROM readings) = 6 BEGIN SELECT RAISE(ABORT, 'insert broke'); END"));
   IngestBatch batch = MakeBatch("in", 2, kBaseTs, 4);
   batch.frames[1].readings[2].device = "newdev";  // a series created only by the failing frame
   auto result = store->Commit(batch);
   CHECK_FALSE(result.has_value());
   LONGS_EQUAL(0, Pending(*store));
-  store->SetObserver(nullptr);
+  CHECK_TRUE(store->database().Exec("DROP TRIGGER temp.broken"));
   CHECK_TRUE(store->Commit(batch).has_value());
   LONGS_EQUAL(8, Pending(*store));
 }
 
-TEST(Commit, DuplicateFilterDropsReadingsItKnows) {
+TEST(Commit, AReadingWhoseKeyIsKeptForTheLateWindowIsADuplicate) {
   auto store = OpenStore(dir, clock);
-  fieldsync::testing::TestObserver observer;
-  observer.known = [](Database&, std::int64_t,
-                      const Reading& r) -> fieldsync::core::Expected<bool> {
-    return r.metric == "m1";
-  };
-  store->SetObserver(&observer);
+  CHECK_TRUE(store->Commit(MakeBatch("in", 2, kBaseTs, 3)).has_value());
+  // As the aggregates keep them after an upload: the keys of metric m1 stay, without a reading.
+  CHECK_TRUE(store->database().Exec("UPDATE reading_keys SET reading_id = NULL WHERE series_id IN "
+                                    "(SELECT id FROM series WHERE metric = 'm1')"));
+  CHECK_TRUE(store->database().Exec("DELETE FROM readings WHERE series_id IN "
+                                    "(SELECT id FROM series WHERE metric = 'm1')"));
   auto result = store->Commit(MakeBatch("in", 2, kBaseTs, 3));
   CHECK_TRUE(result.has_value());
-  LONGS_EQUAL(4, result->accepted);
-  LONGS_EQUAL(2, result->duplicates);
+  LONGS_EQUAL(0, result->accepted);
+  LONGS_EQUAL(6, result->duplicates);
+  LONGS_EQUAL(4, Pending(*store));
+  // Without a kept key the same reading is new again.
+  CHECK_TRUE(store->database().Exec("DELETE FROM reading_keys WHERE reading_id IS NULL"));
+  result = store->Commit(MakeBatch("in", 2, kBaseTs, 3));
+  CHECK_TRUE(result.has_value());
+  LONGS_EQUAL(2, result->accepted);
+  LONGS_EQUAL(4, result->duplicates);
 }
 
 TEST(Commit, NewIdsStayAboveTheObserversFloorWhenTheNewestRowsWereDeleted) {

@@ -85,7 +85,7 @@ TEST(Schema, VersionFiveKeysReadingsTimeFirstAndKeepsThem) {
       db->Exec("INSERT INTO series(id, device, metric) VALUES(1, 'd', 't'), (2, 'd', 'h');"
                "INSERT INTO readings(series_id, ts, value, ts_source, received_offset) "
                "VALUES(1, 10, 1.0, 0, 0), (2, 10, 2.0, 0, 0), (1, 20, 3.0, 0, 0)"));
-  CHECK_TRUE(MigrateSchema(*db, all));
+  CHECK_TRUE(MigrateSchema(*db, all.first(5)));
   LONGS_EQUAL(5, *SchemaVersion(*db));
   STRCMP_EQUAL("ts", db->QueryText("SELECT name FROM pragma_index_info('readings_key') "
                                    "WHERE seqno = 0")
@@ -128,4 +128,39 @@ TEST(Schema, NewerStoreIsRefusedWithBothVersionsAndLeftUntouched) {
   auto db = OpenFile(dir.File("fieldsync.db"));
   LONGS_EQUAL(kSchemaVersion + 1, *SchemaVersion(*db));
   CHECK_FALSE(TableExists(*db, "readings"));
+}
+
+TEST(Schema, VersionSixMovesTheDedupeKeyIntoReadingKeysAndKeepsItExact) {
+  TempDir dir;
+  auto db = OpenFile(dir.File("x.db"));
+  std::span<const Migration> all = StoreMigrations();
+  CHECK_TRUE(MigrateSchema(*db, all.first(5)));
+  CHECK_TRUE(
+      db->Exec("INSERT INTO series(id, device, metric) VALUES(1, 'd', 't'), (2, 'd', 'h');"
+               "INSERT INTO readings(id, series_id, ts, value, ts_source, received_offset) "
+               "VALUES(1, 1, 10, 1.0, 0, 0), (2, 2, 10, 2.0, 0, 0), (3, 1, 20, 3.0, 3, 0)"));
+  CHECK_TRUE(MigrateSchema(*db, all));
+  LONGS_EQUAL(6, *SchemaVersion(*db));
+  auto count = [&](const char* sql) { return db->QueryInt64(sql)->value_or(-1); };
+  LONGLONGS_EQUAL(0, count("SELECT count(*) FROM sqlite_master WHERE name = 'readings_key'"));
+  // Every reading's key, the held one (ts_source 3) set aside.
+  LONGLONGS_EQUAL(3, count("SELECT count(*) FROM reading_keys k JOIN readings r ON "
+                           "r.id = k.reading_id AND r.ts = k.ts AND r.series_id = k.series_id "
+                           "AND r.value = k.value"));
+  LONGLONGS_EQUAL(3, count("SELECT reading_id FROM reading_keys WHERE aside = 1"));
+  // Still the dedupe key: the same series and ts is ignored, not stored twice, and not an error.
+  CHECK_TRUE(db->Exec("INSERT INTO readings(series_id, ts, value, ts_source, received_offset) "
+                      "VALUES(2, 10, 9.0, 0, 0)"));
+  LONGLONGS_EQUAL(0, db->changes());
+  LONGLONGS_EQUAL(3, count("SELECT count(*) FROM readings"));
+  // A new reading brings its key; a key follows its reading's ts and leaves with it.
+  CHECK_TRUE(db->Exec("INSERT INTO readings(series_id, ts, value, ts_source, received_offset) "
+                      "VALUES(2, 30, 4.0, 0, 0)"));
+  LONGLONGS_EQUAL(4, count("SELECT reading_id FROM reading_keys WHERE ts = 30 AND series_id = 2"));
+  CHECK_TRUE(db->Exec("UPDATE readings SET ts = 25, ts_source = 1 WHERE id = 3"));
+  LONGLONGS_EQUAL(0, count("SELECT count(*) FROM reading_keys WHERE ts = 20"));
+  LONGLONGS_EQUAL(2, count("SELECT aside FROM reading_keys WHERE ts = 25 AND reading_id = 3"));
+  CHECK_TRUE(db->Exec("DELETE FROM readings WHERE id IN (1, 4)"));
+  LONGLONGS_EQUAL(2, count("SELECT count(*) FROM reading_keys"));
+  LONGLONGS_EQUAL(2, count("SELECT count(*) FROM readings"));
 }

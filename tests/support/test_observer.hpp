@@ -1,7 +1,7 @@
 #pragma once
 // TestObserver: an OutboxObserver for store tests that records what the store told it and lets a
-// test make any call fail or answer its own way. Every call succeeds by default; Known says
-// "not known".
+// test make any call fail or answer its own way. Every call succeeds by default.
+
 
 #include <cstdint>
 #include <functional>
@@ -30,13 +30,8 @@ class TestObserver final : public store::OutboxObserver {
     return core::Ok();
   }
   core::Expected<std::int64_t> IdFloor(store::Database&) override { return id_floor; }
-  core::Expected<bool> Known(store::Database& db, std::int64_t series_id,
-                             const core::Reading& reading) override {
-    return known ? known(db, series_id, reading) : core::Expected<bool>(false);
-  }
 
   std::function<core::Status(store::Database&, std::size_t)> on_stored;
-  std::function<core::Expected<bool>(store::Database&, std::int64_t, const core::Reading&)> known;
   std::int64_t id_floor = 0;
 
   std::int64_t stored = 0;              // readings Stored was told of
