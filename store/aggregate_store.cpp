@@ -75,7 +75,7 @@ struct SeriesCursor {
   bool known = false;                  // the series had an agg_newest row before this call
   std::optional<core::TimeUs> anchor;  // its anchor_ts then
   core::TimeUs oldest = INT64_MAX;     // the oldest reading this call folded into the window
-  bool advanced = false;  // newest moved: the anchor moves and the window is pruned
+  bool advanced = false;               // newest moved: the anchor moves and the window is pruned
 };
 
 core::Status LoadNewest(Database& db, std::int64_t series, SeriesCursor& cursor) {

@@ -142,10 +142,12 @@ TEST(Commit, AReadingWhoseKeyIsKeptForTheLateWindowIsADuplicate) {
   auto store = OpenStore(dir, clock);
   CHECK_TRUE(store->Commit(MakeBatch("in", 2, kBaseTs, 3)).has_value());
   // As the aggregates keep them after an upload: the keys of metric m1 stay, without a reading.
-  CHECK_TRUE(store->database().Exec("UPDATE reading_keys SET reading_id = NULL WHERE series_id IN "
-                                    "(SELECT id FROM series WHERE metric = 'm1')"));
-  CHECK_TRUE(store->database().Exec("DELETE FROM readings WHERE series_id IN "
-                                    "(SELECT id FROM series WHERE metric = 'm1')"));
+  CHECK_TRUE(
+      store->database().Exec("UPDATE reading_keys SET reading_id = NULL WHERE series_id IN "
+                             "(SELECT id FROM series WHERE metric = 'm1')"));
+  CHECK_TRUE(
+      store->database().Exec("DELETE FROM readings WHERE series_id IN "
+                             "(SELECT id FROM series WHERE metric = 'm1')"));
   auto result = store->Commit(MakeBatch("in", 2, kBaseTs, 3));
   CHECK_TRUE(result.has_value());
   LONGS_EQUAL(0, result->accepted);

@@ -101,3 +101,27 @@ TEST(Outbox, EmptyStoreHasNoOldestTs) {
   CHECK_TRUE(batch.has_value());
   CHECK_TRUE(batch->ids.empty());
 }
+
+TEST(Outbox, OldestTsIsThatOfTheOldestPendingReadingWhateverKeysAreKeptBeforeIt) {
+  auto oldest = [&]() {
+    auto stats = store->Stats();
+    CHECK_TRUE(stats.has_value());
+    return stats->oldest_pending_ts;
+  };
+  CHECK_TRUE(store->Commit(MakeBatch("in", 4, kBaseTs, 1)).has_value());
+  LONGLONGS_EQUAL(kBaseTs, *oldest());
+  // The first two leave the outbox, their keys kept (as the aggregates keep the late window).
+  CHECK_TRUE(store->database().Exec("UPDATE reading_keys SET reading_id = NULL WHERE ts < " +
+                                    std::to_string(kBaseTs + 2 * kMicrosPerSecond)));
+  CHECK_TRUE(store->database().Exec("DELETE FROM readings WHERE ts < " +
+                                    std::to_string(kBaseTs + 2 * kMicrosPerSecond)));
+  LONGLONGS_EQUAL(kBaseTs + 2 * kMicrosPerSecond, *oldest());
+  // A reading older than everything pending (and than the kept keys).
+  CHECK_TRUE(store->Commit(MakeBatch("in", 1, kBaseTs - 10 * kMicrosPerSecond, 1)));
+  LONGLONGS_EQUAL(kBaseTs - 10 * kMicrosPerSecond, *oldest());
+  auto all = store->OldestPending(10);
+  CHECK_TRUE(store->DeleteUploaded(all->ids));
+  CHECK_FALSE(oldest().has_value());
+  CHECK_TRUE(store->Commit(MakeBatch("in", 1, kBaseTs - 20 * kMicrosPerSecond, 1)));
+  LONGLONGS_EQUAL(kBaseTs - 20 * kMicrosPerSecond, *oldest());
+}

@@ -149,13 +149,15 @@ TEST(Schema, VersionSixMovesTheDedupeKeyIntoReadingKeysAndKeepsItExact) {
                            "AND r.value = k.value"));
   LONGLONGS_EQUAL(3, count("SELECT reading_id FROM reading_keys WHERE aside = 1"));
   // Still the dedupe key: the same series and ts is ignored, not stored twice, and not an error.
-  CHECK_TRUE(db->Exec("INSERT INTO readings(series_id, ts, value, ts_source, received_offset) "
-                      "VALUES(2, 10, 9.0, 0, 0)"));
+  CHECK_TRUE(
+      db->Exec("INSERT INTO readings(series_id, ts, value, ts_source, received_offset) "
+               "VALUES(2, 10, 9.0, 0, 0)"));
   LONGLONGS_EQUAL(0, db->changes());
   LONGLONGS_EQUAL(3, count("SELECT count(*) FROM readings"));
   // A new reading brings its key; a key follows its reading's ts and leaves with it.
-  CHECK_TRUE(db->Exec("INSERT INTO readings(series_id, ts, value, ts_source, received_offset) "
-                      "VALUES(2, 30, 4.0, 0, 0)"));
+  CHECK_TRUE(
+      db->Exec("INSERT INTO readings(series_id, ts, value, ts_source, received_offset) "
+               "VALUES(2, 30, 4.0, 0, 0)"));
   LONGLONGS_EQUAL(4, count("SELECT reading_id FROM reading_keys WHERE ts = 30 AND series_id = 2"));
   CHECK_TRUE(db->Exec("UPDATE readings SET ts = 25, ts_source = 1 WHERE id = 3"));
   LONGLONGS_EQUAL(0, count("SELECT count(*) FROM reading_keys WHERE ts = 20"));

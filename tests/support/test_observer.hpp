@@ -2,7 +2,6 @@
 // TestObserver: an OutboxObserver for store tests that records what the store told it and lets a
 // test make any call fail or answer its own way. Every call succeeds by default.
 
-
 #include <cstdint>
 #include <functional>
 #include <vector>

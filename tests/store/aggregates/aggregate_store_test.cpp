@@ -550,6 +550,84 @@ TEST(AggregateStore, AQuarantineRetryIsNotAggregatedTwice) {
   DOUBLES_EQUAL(63.0, b.sum, 1e-9);
 }
 
+TEST(AggregateStore, AQuarantinedReadingKeepsItsLateWindowKeyAndTakesItBackOnRetry) {
+  Open("UTC");
+  core::TimeUs h = At("2026-11-22T10:00:00Z");
+  Commit({MakeReading("d", "temp", h, 20.0), MakeReading("d", "temp", h + kMicrosPerSecond, 21.0)});
+  auto key = [&](const char* what) {
+    auto stmt =
+        raw->database().Prepare(std::string("SELECT ") + what + " FROM reading_keys WHERE ts = ?1");
+    CHECK_TRUE(stmt.has_value());
+    CHECK_TRUE(stmt->Bind(1, h));
+    CHECK_TRUE(*stmt->Step());
+    return stmt->ColumnIsNull(0) ? -1 : stmt->ColumnInt64(0);
+  };
+  auto pending = raw->OldestPending(10);
+  CHECK_TRUE(raw->Quarantine({pending->ids[0]}, "refused", "23514").has_value());
+  LONGLONGS_EQUAL(-1, key("reading_id"));  // left the outbox inside the window: kept
+  // While it is quarantined, the same reading arriving again is a duplicate.
+  store::IngestBatch again;
+  again.input = "test";
+  again.frames.push_back(store::IngestFrame{{MakeReading("d", "temp", h, 20.0)}});
+  LONGLONGS_EQUAL(1, raw->Commit(again)->duplicates);
+  auto retried = raw->RetryQuarantined(store::QuarantineSelection::All(), false);
+  CHECK_TRUE(retried.has_value());
+  LONGLONGS_EQUAL(0, retried->already_pending);
+  CHECK(key("reading_id") > 0);  // pending again, and still one of the window
+  LONGLONGS_EQUAL(0, key("aside"));
+  LONGLONGS_EQUAL(2, raw->Stats()->pending_readings);
+  LONGLONGS_EQUAL(h, *raw->Stats()->oldest_pending_ts);
+  LONGLONGS_EQUAL(2, Buckets(true).at({"d", "temp", h}).n);
+}
+
+TEST(AggregateStore, HeldCounterReadingsReleasedBetweenOthersGiveTheDeltasOfInOrderOnes) {
+  Open("UTC");
+  const core::TimeUs h = At("2026-11-22T10:00:00Z");
+  const core::TimeUs now = h + 75 * kMicrosPerSecond;
+  clock.Set(now);
+  const core::TimeUs boot_now = clock.BootTimeUs();
+  clock.SetSynchronized(false);
+  // Stamped by the agent while unsynchronised (provisional ts far off), at the boot times that
+  // re-stamp them to 09:59:50 and 09:59:55: side by side, so that the first is folded while the
+  // second is released but not folded yet.
+  store::IngestBatch held;
+  held.input = "test";
+  for (auto [at, value] : {std::pair{-10, 105.0}, std::pair{-5, 107.0}}) {
+    core::Reading r = MakeReading("d", "energy", h + (600 + at) * kMicrosPerSecond, value);
+    r.ts_source = core::TsSource::kAgentUnsynced;
+    store::IngestFrame frame{{r}};
+    frame.held_boot_us = boot_now - (now - (h + at * kMicrosPerSecond));
+    held.frames.push_back(frame);
+  }
+  LONGLONGS_EQUAL(2, raw->Commit(held)->held);
+  Commit({MakeReading("d", "energy", h - 20 * kMicrosPerSecond, 100.0),
+          MakeReading("d", "energy", h + 30 * kMicrosPerSecond, 110.0),
+          MakeReading("d", "energy", h + 60 * kMicrosPerSecond, 120.0)});
+  CHECK_TRUE(agg->FoldAll().has_value());
+  LONGLONGS_EQUAL(2, raw->database()
+                         .QueryInt64("SELECT count(*) FROM reading_keys WHERE aside = 1")
+                         ->value_or(-1));
+
+  clock.SetSynchronized(true);
+  auto released = raw->ReleaseHeld(false);
+  CHECK_TRUE(released.has_value());
+  LONGLONGS_EQUAL(2, released->restamped);
+  // 100 -> 105 -> 107 in the 09:00 hour, -> 110 -> 120 in the 10:00 hour: each step once.
+  const store::BucketStats nine = Buckets(true).at({"d", "energy", h - kMicrosPerHour});
+  const store::BucketStats ten = Buckets(true).at({"d", "energy", h});
+  LONGLONGS_EQUAL(3, nine.n);
+  DOUBLES_EQUAL(7.0, nine.delta.value_or(-1), 1e-9);
+  DOUBLES_EQUAL(13.0, ten.delta.value_or(-1), 1e-9);
+  LONGLONGS_EQUAL(0, raw->database()
+                         .QueryInt64("SELECT count(*) FROM reading_keys WHERE aside <> 0")
+                         ->value_or(-1));
+  // The incremental buckets are what the raw readings give.
+  auto check = agg->Recompute(BucketKind::kHourly, h - kMicrosPerHour, h + kMicrosPerHour, true);
+  CHECK_TRUE(check.has_value());
+  LONGLONGS_EQUAL(2, check->buckets);
+  LONGLONGS_EQUAL(0, check->rewritten);
+}
+
 TEST(AggregateStore, ARecomputeFoldsFirstSoItNeverCountsAReadingTwice) {
   Open("UTC");
   core::TimeUs h = At("2026-11-22T10:00:00Z");
