@@ -10,6 +10,7 @@
 #include "store/aggregate_schema.hpp"
 #include "store/aggregate_series.hpp"
 #include "store/counter_delta.hpp"
+#include "store/schema.hpp"
 
 namespace fieldsync::store {
 namespace {
@@ -121,12 +122,12 @@ core::Expected<std::optional<CounterPoint>> Neighbour(Database& db, std::int64_t
 
 // Sets the aside mark of a reading's key: 0 once it is a late-window reading, 2 when it is not
 // (late). Only readings that are late or released from hold need it: a key starts at 0.
-core::Status SetAside(Database& db, const SeriesPoint& p, int aside) {
+core::Status SetAside(Database& db, const SeriesPoint& p, std::int64_t aside) {
   auto stmt = db.Cached("UPDATE reading_keys SET aside = ?3 WHERE ts = ?2 AND series_id = ?1");
   if (!stmt) return stmt.error();
   if (auto s = (*stmt)->Bind(1, p.series_id); !s) return s;
   if (auto s = (*stmt)->Bind(2, p.ts); !s) return s;
-  if (auto s = (*stmt)->Bind(3, std::int64_t{aside}); !s) return s;
+  if (auto s = (*stmt)->Bind(3, aside); !s) return s;
   return (*stmt)->Run();
 }
 
@@ -268,13 +269,13 @@ core::Expected<ApplyCounts> AggregateStore::ApplyPoints(const std::vector<Series
     if (IsLate(r.ts, newest_ts, window_us)) {
       // Its key stays (the reading is pending) but is no late-window reading.
       if (!r.released) {
-        if (auto s = SetAside(*db_, r, 2); !s) return s.error();
+        if (auto s = SetAside(*db_, r, kKeyAside); !s) return s.error();
       }
       ++counts.late;
       continue;
     }
     if (r.released) {
-      if (auto s = SetAside(*db_, r, 0); !s) return s.error();
+      if (auto s = SetAside(*db_, r, kKeyInWindow); !s) return s.error();
     }
 
     const core::MetricSpec& spec = *cursor.spec;

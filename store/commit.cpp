@@ -9,15 +9,20 @@
 
 #include "store/clock_hold.hpp"
 #include "store/counters.hpp"
+#include "store/schema.hpp"
 #include "store/seq_window.hpp"
 #include "store/store_impl.hpp"
 
 namespace fieldsync::store {
 namespace {
 
-// ?6 is NULL (SQLite picks max(id) + 1) unless the rows with the highest ids were deleted and
-// that would reuse an id at or below the observer's floor. A reading whose key the store knows
-// (pending, or kept for the late window) is ignored by the readings_key_taken trigger: no change.
+// The key first: a key the store knows (a pending reading's, or one kept for the late window)
+// makes the reading a duplicate. ?4 is the id the reading will take.
+constexpr const char* kInsertKey =
+    "INSERT INTO reading_keys(ts, series_id, value, reading_id, aside) "
+    "VALUES(?2, ?1, ?3, ?4, ?5) ON CONFLICT DO NOTHING";
+// ?6 is max(id) + 1, what SQLite would pick, unless the rows with the highest ids were deleted
+// and that would reuse an id at or below the observer's floor.
 constexpr const char* kInsertReading =
     "INSERT INTO readings(id, series_id, ts, value, ts_source, received_offset) "
     "VALUES(?6, ?1, ?2, ?3, ?4, ?5)";
@@ -98,9 +103,23 @@ core::Status Store::Impl::InsertFrame(const IngestFrame& frame, core::TimeUs rec
   for (const core::Reading& reading : frame.readings) {
     core::Expected<std::int64_t> series = SeriesId(reading);
     if (!series) return series.error();
+    const std::int64_t id = std::max(last_id, id_floor) + 1;
+    core::Expected<CachedStatement> key = db->Cached(kInsertKey);
+    if (!key) return key.error();
+    core::Status status = (*key)->Bind(1, *series);
+    if (status) status = (*key)->Bind(2, reading.ts);
+    if (status) status = (*key)->Bind(3, reading.value);
+    if (status) status = (*key)->Bind(4, id);
+    if (status) status = (*key)->Bind(5, std::int64_t{held ? kKeyHeld : kKeyInWindow});
+    if (status) status = (*key)->Run();
+    if (!status) return status;
+    if (db->changes() == 0) {
+      ++duplicates;  // (device, metric, ts) pending, earlier in this batch, or in the late window
+      continue;
+    }
     core::Expected<CachedStatement> insert = db->Cached(kInsertReading);
     if (!insert) return insert.error();
-    core::Status status = (*insert)->Bind(1, *series);
+    status = (*insert)->Bind(1, *series);
     if (status) status = (*insert)->Bind(2, reading.ts);
     if (status) status = (*insert)->Bind(3, reading.value);
     if (status) {
@@ -108,23 +127,17 @@ core::Status Store::Impl::InsertFrame(const IngestFrame& frame, core::TimeUs rec
           (*insert)->Bind(4, held ? kHeldTsSource : static_cast<std::int64_t>(reading.ts_source));
     }
     if (status) status = (*insert)->Bind(5, received_at - reading.ts);
-    if (status) {
-      status = last_id < id_floor ? (*insert)->Bind(6, id_floor + 1) : (*insert)->BindNull(6);
-    }
+    if (status) status = (*insert)->Bind(6, id);
     if (status) status = (*insert)->Run();
     if (!status) return status;
-    if (db->changes() == 1) {
-      ++accepted;
-      last_id = db->last_insert_rowid();
-      if (held) {
-        status = RecordHeld(*db, db->last_insert_rowid(), *held_boot, *frame.held_boot_us);
-        if (!status) return status;
-      } else {
-        stored.push_back(reading);
-        if (pending_floor && reading.ts < *pending_floor) pending_floor = reading.ts;
-      }
+    ++accepted;
+    last_id = id;
+    if (held) {
+      status = RecordHeld(*db, id, *held_boot, *frame.held_boot_us);
+      if (!status) return status;
     } else {
-      ++duplicates;  // (device, metric, ts) pending, earlier in this batch, or in the late window
+      stored.push_back(reading);
+      if (pending_floor && reading.ts < *pending_floor) pending_floor = reading.ts;
     }
   }
   return core::Ok();

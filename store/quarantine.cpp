@@ -6,12 +6,15 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <initializer_list>
+#include <optional>
 #include <set>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "store/counters.hpp"
+#include "store/schema.hpp"
 #include "store/store_impl.hpp"
 
 namespace fieldsync::store {
@@ -21,21 +24,20 @@ constexpr const char* kMoveToQuarantine =
     "INSERT INTO quarantine(series_id, ts, value, ts_source, received_at, reason, sqlstate, "
     "quarantined_at) SELECT series_id, ts, value, ts_source, ts + received_offset, ?2, ?3, ?4 "
     "FROM readings WHERE id = ?1";
-// A row whose key is pending again (the same reading arrived since) is ignored by the
-// readings_key_taken trigger: no change.
-constexpr const char* kMoveToPending =
-    "INSERT INTO readings(series_id, ts, value, ts_source, received_offset) "
-    "SELECT series_id, ts, value, ts_source, received_at - ts FROM quarantine WHERE id = ?1";
-// Its key may be kept for the late window (it left the outbox inside it): the reading takes it
-// back. Returns 1 when it did, so that the key goes on counting as a late-window reading.
+// A quarantined reading's key may be kept for the late window (it left the outbox inside it):
+// the reading takes it back, and stays one of the window. Returns 1 when it did.
 constexpr const char* kFreeWindowKey =
     "DELETE FROM reading_keys WHERE reading_id IS NULL AND (ts, series_id) = "
     "(SELECT ts, series_id FROM quarantine WHERE id = ?1)";
-// Otherwise the retried reading is not one of the late window (it was late, or below the
-// window's anchor when it left).
-constexpr const char* kKeyAside =
-    "UPDATE reading_keys SET aside = 2 WHERE (ts, series_id) = "
-    "(SELECT ts, series_id FROM quarantine WHERE id = ?1)";
+// Its key, unless another pending reading holds it (the same reading arrived again since):
+// ?2 is the id it will take, ?3 its aside (schema.hpp: in the window, or not, having been late
+// or below the window's anchor when it left).
+constexpr const char* kKeyToPending =
+    "INSERT INTO reading_keys(ts, series_id, value, reading_id, aside) "
+    "SELECT ts, series_id, value, ?2, ?3 FROM quarantine WHERE id = ?1 ON CONFLICT DO NOTHING";
+constexpr const char* kMoveToPending =
+    "INSERT INTO readings(id, series_id, ts, value, ts_source, received_offset) "
+    "SELECT ?2, series_id, ts, value, ts_source, received_at - ts FROM quarantine WHERE id = ?1";
 
 core::TsSource TsSourceOf(std::int64_t stored) {
   return stored == 0   ? core::TsSource::kDevice
@@ -43,14 +45,32 @@ core::TsSource TsSourceOf(std::int64_t stored) {
                        : core::TsSource::kAgent;
 }
 
-// Runs `sql` with ?1 bound to `id`; returns the number of rows it changed.
-core::Expected<std::int64_t> RunForId(Database& db, const char* sql, std::int64_t id) {
+// Runs `sql` with ?1, ?2... bound to `values`; returns the number of rows it changed.
+core::Expected<std::int64_t> RunWith(Database& db, const char* sql,
+                                     std::initializer_list<std::int64_t> values) {
   core::Expected<CachedStatement> stmt = db.Cached(sql);
   if (!stmt) return stmt.error();
-  core::Status status = (*stmt)->Bind(1, id);
-  if (status) status = (*stmt)->Run();
-  if (!status) return status.error();
+  int index = 1;
+  for (std::int64_t value : values) {
+    if (core::Status status = (*stmt)->Bind(index++, value); !status) return status.error();
+  }
+  if (core::Status status = (*stmt)->Run(); !status) return status.error();
   return db.changes();
+}
+
+// Puts quarantine row `id` back into the outbox with its key; 0 when its key is pending already.
+core::Expected<std::int64_t> MoveToPending(Database& db, std::int64_t id) {
+  core::Expected<std::int64_t> in_window = RunWith(db, kFreeWindowKey, {id});
+  if (!in_window) return in_window.error();
+  core::Expected<std::optional<std::int64_t>> newest =
+      db.QueryInt64("SELECT max(id) FROM readings");
+  if (!newest) return newest.error();
+  const std::int64_t reading_id = newest->value_or(0) + 1;
+  core::Expected<std::int64_t> keyed =
+      RunWith(db, kKeyToPending, {id, reading_id, *in_window > 0 ? kKeyInWindow : kKeyAside});
+  if (!keyed) return keyed.error();
+  if (*keyed == 0) return 0;
+  return RunWith(db, kMoveToPending, {id, reading_id});
 }
 
 // The quarantine ids a selection names, ascending; ids that name no row go to `unknown`.
@@ -98,18 +118,12 @@ core::Expected<QuarantineChange> ChangeQuarantine(Database& db, OutboxObserver* 
   }
   for (std::int64_t id : *ids) {
     if (retry) {
-      core::Expected<std::int64_t> in_window = RunForId(db, kFreeWindowKey, id);
-      if (!in_window) return in_window.error();
-      core::Expected<std::int64_t> moved = RunForId(db, kMoveToPending, id);
+      core::Expected<std::int64_t> moved = MoveToPending(db, id);
       if (!moved) return moved.error();
       if (*moved == 0) ++change.already_pending;
-      if (*moved == 1 && *in_window == 0) {
-        if (core::Expected<std::int64_t> aside = RunForId(db, kKeyAside, id); !aside) {
-          return aside.error();
-        }
-      }
     }
-    core::Expected<std::int64_t> removed = RunForId(db, "DELETE FROM quarantine WHERE id = ?1", id);
+    core::Expected<std::int64_t> removed =
+        RunWith(db, "DELETE FROM quarantine WHERE id = ?1", {id});
     if (!removed) return removed.error();
     change.rows += *removed;
   }
@@ -147,7 +161,8 @@ core::Expected<std::int64_t> Store::Quarantine(const std::vector<std::int64_t>& 
       if (status) status = (*insert)->Run();
       if (!status) return status.error();
       if (db.changes() == 0) continue;  // no longer pending (dropped to make room meanwhile)
-      core::Expected<std::int64_t> removed = RunForId(db, "DELETE FROM readings WHERE id = ?1", id);
+      core::Expected<std::int64_t> removed =
+          RunWith(db, "DELETE FROM readings WHERE id = ?1", {id});
       if (!removed) return removed.error();
       ++count;
     }

@@ -130,10 +130,11 @@ CREATE UNIQUE INDEX readings_key ON readings(ts, series_id);
 //   aside: 0 a reading of the late window (once folded: reading_id at or below agg_fold);
 //          1 held (clock trust, §10: its ts is provisional);
 //          2 not in the late window: released from hold and not folded yet, or late.
-// The triggers keep it exact whatever path writes `readings` (ingest, a quarantine retry, a
-// re-stamp, drop_oldest, upload): an insert whose key is taken is ignored (RAISE(IGNORE): the
-// statement counts no change), a key follows its reading's ts, and a key leaves with its reading
-// unless the aggregates keep it (aggregate_schema.cpp replaces readings_key_gone).
+// A reading's key is inserted with it, first (the two inserts of ingest and of a quarantine
+// retry: a taken key is a duplicate); the triggers keep it exact on every other path (a
+// re-stamp, drop_oldest, upload): a key follows its reading's ts, and leaves with its reading
+// unless the aggregates keep it (aggregate_schema.cpp replaces readings_key_gone). Triggers on
+// insert would do the same at every ingest for a seventh more CPU.
 constexpr const char* kSchemaV6 = R"sql(
 CREATE TABLE reading_keys(
   ts         INTEGER NOT NULL,
@@ -146,15 +147,6 @@ CREATE TABLE reading_keys(
 INSERT INTO reading_keys(ts, series_id, value, reading_id, aside)
   SELECT ts, series_id, value, id, ts_source = 3 FROM readings ORDER BY ts, series_id;
 DROP INDEX readings_key;
-CREATE TRIGGER readings_key_taken BEFORE INSERT ON readings
-BEGIN
-  SELECT RAISE(IGNORE) FROM reading_keys WHERE ts = NEW.ts AND series_id = NEW.series_id;
-END;
-CREATE TRIGGER readings_key_new AFTER INSERT ON readings
-BEGIN
-  INSERT INTO reading_keys(ts, series_id, value, reading_id, aside)
-    VALUES(NEW.ts, NEW.series_id, NEW.value, NEW.id, NEW.ts_source = 3);
-END;
 CREATE TRIGGER readings_key_moved AFTER UPDATE OF ts, ts_source ON readings
 BEGIN
   DELETE FROM reading_keys WHERE ts = OLD.ts AND series_id = OLD.series_id;

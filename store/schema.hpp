@@ -21,6 +21,11 @@ struct Migration {
 std::span<const Migration> StoreMigrations();
 inline constexpr std::int64_t kSchemaVersion = 6;
 
+// reading_keys.aside (schema.cpp, version 6): whether a key is one of the late window.
+inline constexpr std::int64_t kKeyInWindow = 0;  // once its reading is folded
+inline constexpr std::int64_t kKeyHeld = 1;      // its reading is held: a provisional ts
+inline constexpr std::int64_t kKeyAside = 2;     // released and not folded yet, or late
+
 // Brings `db` from its user_version to the last version of `migrations`. A database whose
 // user_version is above that is refused with kUnsupported, naming both versions; it is left
 // untouched. REQUIRES: no transaction open on `db`.
