@@ -15,6 +15,15 @@ TimeUs ReadClock(clockid_t id) {
   return static_cast<TimeUs>(ts.tv_sec) * kMicrosPerSecond + static_cast<TimeUs>(ts.tv_nsec) / 1000;
 }
 
+bool ReadSynchronized() {
+  timex tx{};  // modes = 0: read only, needs no privilege and no CAP_SYS_TIME
+  int state = adjtimex(&tx);
+  if (state >= 0 && state != TIME_ERROR) return true;
+  // Kernel says unsynchronised (or cannot say); timesyncd may still have synced without touching
+  // the kernel's flag.
+  return access("/run/systemd/timesync/synchronized", F_OK) == 0;
+}
+
 }  // namespace
 
 TimeUs SystemClock::NowUs() { return ReadClock(CLOCK_REALTIME); }
@@ -29,14 +38,14 @@ std::string SystemClock::BootId() {
 }
 
 bool SystemClock::IsSynchronized() {
-  timex tx{};  // modes = 0: read only, needs no privilege and no CAP_SYS_TIME
-  int state = adjtimex(&tx);
-  if (state >= 0 && state != TIME_ERROR) return true;
-  if (state == TIME_ERROR && (tx.status & STA_UNSYNC) != 0) {
-    // Kernel says unsynchronised; timesyncd may still have synced without touching the flag.
-    return access("/run/systemd/timesync/synchronized", F_OK) == 0;
+  const TimeUs now = BootTimeUs();  // the vDSO: no system call
+  if (now - sync_checked_at_.load(std::memory_order_acquire) < kSyncRecheckUs) {
+    return synced_.load(std::memory_order_relaxed);
   }
-  return access("/run/systemd/timesync/synchronized", F_OK) == 0;
+  const bool synced = ReadSynchronized();
+  synced_.store(synced, std::memory_order_relaxed);
+  sync_checked_at_.store(now, std::memory_order_release);
+  return synced;
 }
 
 TimeUs FakeClock::NowUs() {

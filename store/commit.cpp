@@ -96,9 +96,7 @@ void Store::Impl::ForgetSeriesSince(std::size_t mark) {
 }
 
 core::Status Store::Impl::InsertFrame(const IngestFrame& frame, core::TimeUs received_at,
-                                      std::optional<std::int64_t> held_boot,
-                                      std::vector<core::Reading>& stored, std::int64_t& accepted,
-                                      std::int64_t& duplicates) {
+                                      std::optional<std::int64_t> held_boot, FrameInsert& counts) {
   const bool held = frame.held_boot_us.has_value() && held_boot.has_value();
   for (const core::Reading& reading : frame.readings) {
     core::Expected<std::int64_t> series = SeriesId(reading);
@@ -114,7 +112,7 @@ core::Status Store::Impl::InsertFrame(const IngestFrame& frame, core::TimeUs rec
     if (status) status = (*key)->Run();
     if (!status) return status;
     if (db->changes() == 0) {
-      ++duplicates;  // (device, metric, ts) pending, earlier in this batch, or in the late window
+      ++counts.duplicates;  // pending, earlier in this batch, or in the late window
       continue;
     }
     core::Expected<CachedStatement> insert = db->Cached(kInsertReading);
@@ -130,13 +128,14 @@ core::Status Store::Impl::InsertFrame(const IngestFrame& frame, core::TimeUs rec
     if (status) status = (*insert)->Bind(6, id);
     if (status) status = (*insert)->Run();
     if (!status) return status;
-    ++accepted;
+    ++counts.accepted;
     last_id = id;
     if (held) {
       status = RecordHeld(*db, id, *held_boot, *frame.held_boot_us);
       if (!status) return status;
     } else {
-      stored.push_back(reading);
+      ++counts.pending;
+      if (reading.ts_source == core::TsSource::kAgentUnsynced) ++counts.unsynced;
       if (pending_floor && reading.ts < *pending_floor) pending_floor = reading.ts;
     }
   }
@@ -148,7 +147,7 @@ core::Expected<CommitResult> Store::Impl::CommitOnce(const IngestBatch& batch) {
   result.frame_stored.assign(batch.frames.size(), false);
   result.frames.assign(batch.frames.size(), FrameCommit{});
   InputCounterDelta delta = DeltaFromBatch(batch);
-  std::vector<core::Reading> stored;
+  std::int64_t pending = 0;
   std::int64_t unsynced = 0;
   core::TimeUs received_at = clock->NowUs();
 
@@ -195,9 +194,7 @@ core::Expected<CommitResult> Store::Impl::CommitOnce(const IngestBatch& batch) {
     const IngestFrame& frame = batch.frames[f];
     while (true) {
       std::size_t series_mark = new_series.size();
-      std::size_t stored_mark = stored.size();
-      std::int64_t accepted = 0;
-      std::int64_t duplicates = 0;
+      FrameInsert counts;
       core::Expected<bool> room = HasRoomFor(frame.readings.size());
       if (!room) return room.error();
       std::optional<Savepoint> savepoint;
@@ -205,7 +202,7 @@ core::Expected<CommitResult> Store::Impl::CommitOnce(const IngestBatch& batch) {
         core::Expected<Savepoint> begun = Savepoint::Begin(*db);
         if (!begun) return begun.error();
         savepoint.emplace(std::move(*begun));
-        status = InsertFrame(frame, received_at, held_boot, stored, accepted, duplicates);
+        status = InsertFrame(frame, received_at, held_boot, counts);
         if (status && frame.seq && !frame.readings.empty()) {
           status = RecordFrameSeq(*db, batch.input, frame.readings.front().device, *frame.seq);
         }
@@ -216,15 +213,16 @@ core::Expected<CommitResult> Store::Impl::CommitOnce(const IngestBatch& batch) {
         status = savepoint->Release();
         if (!status) return status.error();
         result.frame_stored[f] = true;
-        result.frames[f] = FrameCommit{true, false, accepted, duplicates};
-        result.accepted += accepted;
-        result.duplicates += duplicates;
-        if (frame.held_boot_us) result.held += accepted;
+        result.frames[f] = FrameCommit{true, false, counts.accepted, counts.duplicates};
+        result.accepted += counts.accepted;
+        result.duplicates += counts.duplicates;
+        if (frame.held_boot_us) result.held += counts.accepted;
+        pending += counts.pending;
+        unsynced += counts.unsynced;
         ++delta.frames;
         break;
       }
       if (savepoint) savepoint->Rollback();
-      stored.resize(stored_mark);
       ForgetSeriesSince(series_mark);
       if (!db->autocommit()) {
         if (core::Status reloaded = reload_last_id(); !reloaded) return reloaded.error();
@@ -250,17 +248,14 @@ core::Expected<CommitResult> Store::Impl::CommitOnce(const IngestBatch& batch) {
     }
   }
 
-  // Held readings are counted when released from an ended boot; these were stamped unsynchronised
-  // elsewhere (no boot time came with them) and are pending already.
-  for (const core::Reading& reading : stored) {
-    if (reading.ts_source == core::TsSource::kAgentUnsynced) ++unsynced;
-  }
+  // Held readings are counted when released from an ended boot; `unsynced` were stamped
+  // unsynchronised elsewhere (no boot time came with them) and are pending already.
   delta.readings = result.accepted;
   delta.duplicates += result.duplicates;
   status = AddInputCounters(*db, batch.input, delta);
   if (status) status = AddGlobalCounter(*db, kClockUnsyncedCounter, unsynced);
   if (status && observer != nullptr)
-    status = observer->Stored(*db, stored.size(), CommitRoomBytes());
+    status = observer->Stored(*db, static_cast<std::size_t>(pending), CommitRoomBytes());
   if (status) status = txn->Commit();
   if (!status) return status.error();
   series_guard.Committed();

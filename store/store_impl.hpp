@@ -70,13 +70,17 @@ struct Store::Impl {
   core::Status SetPageLimit(std::int64_t pages);
   // Whether a frame of `readings` readings fits under InsertLimitPages().
   core::Expected<bool> HasRoomFor(std::size_t readings);
-  // Inserts one frame's readings (no savepoint of its own); counts them into the references.
-  // A held frame (held_boot_us set) needs `held_boot`, its boot's clock_boots row: its readings
-  // are stored held and not added to `stored` (they are not pending yet).
+  // What InsertFrame did with one frame's readings.
+  struct FrameInsert {
+    std::int64_t accepted = 0;    // stored (pending or held)
+    std::int64_t duplicates = 0;  // their key was known
+    std::int64_t pending = 0;     // stored and pending (not held)
+    std::int64_t unsynced = 0;    // of those, stamped by the agent while unsynchronised
+  };
+  // Inserts one frame's readings (no savepoint of its own). A held frame (held_boot_us set)
+  // needs `held_boot`, its boot's clock_boots row: its readings are stored held, not pending.
   core::Status InsertFrame(const IngestFrame& frame, core::TimeUs received_at,
-                           std::optional<std::int64_t> held_boot,
-                           std::vector<core::Reading>& stored, std::int64_t& accepted,
-                           std::int64_t& duplicates);
+                           std::optional<std::int64_t> held_boot, FrameInsert& counts);
   core::Expected<std::int64_t> SeriesId(const core::Reading& reading);
   void ForgetSeriesSince(std::size_t mark);
   // Deletes up to `count` oldest readings with id <= max_id and counts them as dropped. Leaves
