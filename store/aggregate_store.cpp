@@ -123,12 +123,8 @@ core::Expected<std::optional<CounterPoint>> Neighbour(Database& db, std::int64_t
 // Sets the aside mark of a reading's key: 0 once it is a late-window reading, 2 when it is not
 // (late). Only readings that are late or released from hold need it: a key starts at 0.
 core::Status SetAside(Database& db, const SeriesPoint& p, std::int64_t aside) {
-  auto stmt = db.Cached("UPDATE reading_keys SET aside = ?3 WHERE ts = ?2 AND series_id = ?1");
-  if (!stmt) return stmt.error();
-  if (auto s = (*stmt)->Bind(1, p.series_id); !s) return s;
-  if (auto s = (*stmt)->Bind(2, p.ts); !s) return s;
-  if (auto s = (*stmt)->Bind(3, aside); !s) return s;
-  return (*stmt)->Run();
+  return db.Run("UPDATE reading_keys SET aside = ?3 WHERE ts = ?2 AND series_id = ?1",
+                {p.series_id, p.ts, aside});
 }
 
 // Records the newest reading of each series that advanced and its anchor (the last window

@@ -4,7 +4,6 @@
 #include "store/clock_hold.hpp"
 
 #include <cstdint>
-#include <initializer_list>
 #include <string>
 #include <vector>
 
@@ -49,18 +48,6 @@ core::Expected<std::vector<HeldRow>> LoadHeld(Database& db) {
   return out;
 }
 
-// Runs `sql` with ?1, ?2, ... bound to `values` in order.
-core::Status Run(Database& db, const std::string& sql, std::initializer_list<std::int64_t> values) {
-  core::Expected<CachedStatement> stmt = db.Cached(sql);
-  if (!stmt) return stmt.error();
-  int index = 1;
-  for (std::int64_t value : values) {
-    core::Status status = (*stmt)->Bind(index++, value);
-    if (!status) return status;
-  }
-  return (*stmt)->Run();
-}
-
 // Whether the store knows the key: a pending reading, or one kept for the late window.
 core::Expected<bool> KeyTaken(Database& db, std::int64_t series_id, core::TimeUs ts) {
   core::Expected<CachedStatement> find =
@@ -93,8 +80,8 @@ core::Expected<std::int64_t> InternBoot(Database& db, const std::string& boot_id
 
 core::Status RecordHeld(Database& db, std::int64_t reading_id, std::int64_t boot,
                         core::TimeUs boot_us) {
-  return Run(db, "INSERT INTO held_readings(reading_id, boot, boot_us) VALUES(?1, ?2, ?3)",
-             {reading_id, boot, boot_us});
+  return db.Run("INSERT INTO held_readings(reading_id, boot, boot_us) VALUES(?1, ?2, ?3)",
+                {reading_id, boot, boot_us});
 }
 
 core::Expected<std::int64_t> CountHeld(Database& db) {
@@ -136,8 +123,8 @@ core::Expected<HeldRelease> Store::ReleaseHeld(bool trust_current_boot) {
   const std::string kUnhold = "DELETE FROM held_readings WHERE reading_id = ?1";
   auto release = [&](HeldRow& row, core::TsSource source) -> core::Status {
     row.reading.ts_source = source;
-    core::Status status = Run(db, kSetSource, {row.id, static_cast<std::int64_t>(source)});
-    if (status) status = Run(db, kUnhold, {row.id});
+    core::Status status = db.Run(kSetSource, {row.id, static_cast<std::int64_t>(source)});
+    if (status) status = db.Run(kUnhold, {row.id});
     return status;
   };
   for (HeldRow& row : *held) {
@@ -150,7 +137,7 @@ core::Expected<HeldRelease> Store::ReleaseHeld(bool trust_current_boot) {
     } else if (synced) {
       // Out of the key space first (ts < 0 is never a real reading), so that re-stamping one
       // held reading never collides with another's provisional key.
-      status = Run(db, "UPDATE readings SET ts = -id WHERE id = ?1", {row.id});
+      status = db.Run("UPDATE readings SET ts = -id WHERE id = ?1", {row.id});
       restamp.push_back(&row);
     } else if (trust_current_boot) {
       status = release(row, core::TsSource::kAgent);
@@ -174,9 +161,9 @@ core::Expected<HeldRelease> Store::ReleaseHeld(bool trust_current_boot) {
       moved = true;
     }
     row->reading.ts = ts;
-    core::Status status = Run(db, "UPDATE readings SET ts = ?2, ts_source = ?3 WHERE id = ?1",
-                              {row->id, ts, static_cast<std::int64_t>(core::TsSource::kAgent)});
-    if (status) status = Run(db, kUnhold, {row->id});
+    core::Status status = db.Run("UPDATE readings SET ts = ?2, ts_source = ?3 WHERE id = ?1",
+                                 {row->id, ts, static_cast<std::int64_t>(core::TsSource::kAgent)});
+    if (status) status = db.Run(kUnhold, {row->id});
     if (!status) return status.error().Wrap("re-stamp held readings");
     row->reading.ts_source = core::TsSource::kAgent;
     ++result.restamped;

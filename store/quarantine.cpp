@@ -45,16 +45,10 @@ core::TsSource TsSourceOf(std::int64_t stored) {
                        : core::TsSource::kAgent;
 }
 
-// Runs `sql` with ?1, ?2... bound to `values`; returns the number of rows it changed.
+// Database::Run, returning the number of rows the statement changed.
 core::Expected<std::int64_t> RunWith(Database& db, const char* sql,
                                      std::initializer_list<std::int64_t> values) {
-  core::Expected<CachedStatement> stmt = db.Cached(sql);
-  if (!stmt) return stmt.error();
-  int index = 1;
-  for (std::int64_t value : values) {
-    if (core::Status status = (*stmt)->Bind(index++, value); !status) return status.error();
-  }
-  if (core::Status status = (*stmt)->Run(); !status) return status.error();
+  if (core::Status status = db.Run(sql, values); !status) return status.error();
   return db.changes();
 }
 

@@ -188,6 +188,16 @@ core::Expected<CachedStatement> Database::Cached(std::string_view sql) {
   return CachedStatement(it->second.get());
 }
 
+core::Status Database::Run(std::string_view sql, std::initializer_list<std::int64_t> values) {
+  core::Expected<CachedStatement> stmt = Cached(sql);
+  if (!stmt) return stmt.error();
+  int index = 1;
+  for (std::int64_t value : values) {
+    if (core::Status status = (*stmt)->Bind(index++, value); !status) return status;
+  }
+  return (*stmt)->Run();
+}
+
 core::Expected<std::optional<std::int64_t>> Database::QueryInt64(const std::string& sql) {
   core::Expected<Statement> stmt = Prepare(sql);
   if (!stmt) return stmt.error();

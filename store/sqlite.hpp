@@ -12,6 +12,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <initializer_list>
 #include <memory>
 #include <optional>
 #include <string>
@@ -100,6 +101,8 @@ class Database {
   // Returns the cached prepared statement for `sql`, preparing it on first use. The hot path
   // uses this so that each distinct statement is compiled once per connection.
   core::Expected<CachedStatement> Cached(std::string_view sql);
+  // Runs the cached statement for `sql` with ?1, ?2, ... bound to `values` in order.
+  core::Status Run(std::string_view sql, std::initializer_list<std::int64_t> values);
 
   // Runs a query returning one integer (e.g. a PRAGMA); nullopt when it returned no row or NULL.
   core::Expected<std::optional<std::int64_t>> QueryInt64(const std::string& sql);

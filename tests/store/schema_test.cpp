@@ -25,6 +25,19 @@ std::unique_ptr<Database> OpenFile(const std::string& path) {
   return std::move(*db);
 }
 
+// A store as the code of schema `version` left it, with two series and the readings `rows`
+// (values of readings(id, series_id, ts, value, ts_source, received_offset)).
+std::unique_ptr<Database> StoreAtVersion(const std::string& path, std::size_t version,
+                                         const std::string& rows) {
+  auto db = OpenFile(path);
+  CHECK_TRUE(MigrateSchema(*db, StoreMigrations().first(version)));
+  CHECK_TRUE(
+      db->Exec("INSERT INTO series(id, device, metric) VALUES(1, 'd', 't'), (2, 'd', 'h');"
+               "INSERT INTO readings(id, series_id, ts, value, ts_source, received_offset) VALUES" +
+               rows));
+  return db;
+}
+
 bool TableExists(Database& db, const std::string& name) {
   auto stmt = db.Prepare("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?1");
   CHECK_TRUE(stmt.has_value());
@@ -78,13 +91,9 @@ TEST(Schema, MigratesStepByStepFromAnOlderVersion) {
 
 TEST(Schema, VersionFiveKeysReadingsTimeFirstAndKeepsThem) {
   TempDir dir;
-  auto db = OpenFile(dir.File("x.db"));
+  auto db = StoreAtVersion(dir.File("x.db"), 4,
+                           "(1, 1, 10, 1.0, 0, 0), (2, 2, 10, 2.0, 0, 0), (3, 1, 20, 3.0, 0, 0)");
   std::span<const Migration> all = StoreMigrations();
-  CHECK_TRUE(MigrateSchema(*db, all.first(4)));
-  CHECK_TRUE(
-      db->Exec("INSERT INTO series(id, device, metric) VALUES(1, 'd', 't'), (2, 'd', 'h');"
-               "INSERT INTO readings(series_id, ts, value, ts_source, received_offset) "
-               "VALUES(1, 10, 1.0, 0, 0), (2, 10, 2.0, 0, 0), (1, 20, 3.0, 0, 0)"));
   CHECK_TRUE(MigrateSchema(*db, all.first(5)));
   LONGS_EQUAL(5, *SchemaVersion(*db));
   STRCMP_EQUAL("ts", db->QueryText("SELECT name FROM pragma_index_info('readings_key') "
@@ -132,14 +141,9 @@ TEST(Schema, NewerStoreIsRefusedWithBothVersionsAndLeftUntouched) {
 
 TEST(Schema, VersionSixMovesTheDedupeKeyIntoReadingKeysAndKeepsItExact) {
   TempDir dir;
-  auto db = OpenFile(dir.File("x.db"));
-  std::span<const Migration> all = StoreMigrations();
-  CHECK_TRUE(MigrateSchema(*db, all.first(5)));
-  CHECK_TRUE(
-      db->Exec("INSERT INTO series(id, device, metric) VALUES(1, 'd', 't'), (2, 'd', 'h');"
-               "INSERT INTO readings(id, series_id, ts, value, ts_source, received_offset) "
-               "VALUES(1, 1, 10, 1.0, 0, 0), (2, 2, 10, 2.0, 0, 0), (3, 1, 20, 3.0, 3, 0)"));
-  CHECK_TRUE(MigrateSchema(*db, all));
+  auto db = StoreAtVersion(dir.File("x.db"), 5,
+                           "(1, 1, 10, 1.0, 0, 0), (2, 2, 10, 2.0, 0, 0), (3, 1, 20, 3.0, 3, 0)");
+  CHECK_TRUE(MigrateSchema(*db, StoreMigrations()));
   LONGS_EQUAL(6, *SchemaVersion(*db));
   auto count = [&](const char* sql) { return db->QueryInt64(sql)->value_or(-1); };
   LONGLONGS_EQUAL(0, count("SELECT count(*) FROM sqlite_master WHERE name = 'readings_key'"));
