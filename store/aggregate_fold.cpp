@@ -2,9 +2,13 @@
 // batches (agg_fold marks how far).
 #include <algorithm>
 #include <cstdint>
+#include <map>
 #include <optional>
+#include <unordered_map>
+#include <utility>
 #include <vector>
 
+#include "store/aggregate_schema.hpp"
 #include "store/aggregate_store.hpp"
 
 namespace fieldsync::store {
@@ -138,6 +142,41 @@ core::Status AggregateStore::Stored(Database&, std::size_t count, std::int64_t r
 core::Status AggregateStore::Settle(Database&, std::int64_t through) {
   auto folded = FoldThrough(through);
   if (!folded) return folded.error();
+  return core::Ok();
+}
+
+core::Status AggregateStore::Removed(Database&, const std::vector<RemovedReading>& removed) {
+  // agg_removed: how many readings of each series and quarter hour are no longer local.
+  std::map<std::pair<std::int64_t, std::int64_t>, std::int64_t> quarters;
+  std::unordered_map<std::int64_t, std::optional<core::TimeUs>> anchors;
+  for (const RemovedReading& r : removed) {
+    ++quarters[{r.series_id, r.ts / kRemovalQuarterUs}];
+    auto [anchor, fresh] = anchors.try_emplace(r.series_id);
+    if (fresh) {
+      auto stmt = db_->Cached("SELECT anchor_ts FROM agg_newest WHERE series_id = ?1");
+      if (!stmt) return stmt.error();
+      if (auto s = (*stmt)->Bind(1, r.series_id); !s) return s;
+      auto row = (*stmt)->Step();
+      if (!row) return row.error();
+      if (*row && !(*stmt)->ColumnIsNull(0)) anchor->second = (*stmt)->ColumnInt64(0);
+    }
+    // The window keeps the key of a folded window reading at or above its series' anchor (a
+    // series without one keeps every such key until its first fold sets it), untouched; any
+    // other key goes with its reading.
+    const bool in_window = !anchor->second || r.ts >= *anchor->second;
+    core::Status s = db_->Run(
+        "DELETE FROM reading_keys WHERE ts = ?2 AND series_id = ?1 AND reading_id = ?3 AND "
+        "(aside <> 0 OR ?4 = 0)",
+        {r.series_id, r.ts, r.id, in_window ? 1 : 0});
+    if (!s) return s;
+  }
+  for (const auto& [key, n] : quarters) {
+    core::Status s = db_->Run(
+        "INSERT INTO agg_removed(series_id, quarter, n) VALUES (?1, ?2, ?3) "
+        "ON CONFLICT(series_id, quarter) DO UPDATE SET n = n + excluded.n",
+        {key.first, key.second, n});
+    if (!s) return s;
+  }
   return core::Ok();
 }
 

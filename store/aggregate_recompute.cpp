@@ -1,8 +1,10 @@
 // AggregateStore::Recompute: buckets rebuilt from the raw readings still in the store, for the
 // `aggregate` and `backfill` commands. A bucket is rewritten only when all of its readings are
-// still local, which agg_removed (counted by a trigger on every delete from `readings`) tells.
+// still local, which agg_removed (counted by Removed for every reading that leaves `readings`)
+// tells.
 #include <map>
 #include <optional>
+#include <string>
 #include <unordered_map>
 #include <vector>
 
@@ -10,6 +12,7 @@
 #include "store/aggregate_schema.hpp"
 #include "store/aggregate_store.hpp"
 #include "store/counter_delta.hpp"
+#include "store/schema.hpp"
 
 namespace fieldsync::store {
 namespace {
@@ -24,9 +27,9 @@ struct Point {
 // earlier local (pending, not held) reading; asked once per counter series of the range.
 core::Expected<std::optional<Point>> LocalPredecessor(Database& db, std::int64_t series,
                                                       core::TimeUs ts) {
-  auto prev = db.Cached(
-      "SELECT ts, value FROM reading_keys WHERE ts < ?2 AND series_id = ?1 AND "
-      "reading_id IS NOT NULL AND aside <> 1 ORDER BY ts DESC LIMIT 1");
+  auto prev = db.Cached(std::string("SELECT ts, value FROM reading_keys WHERE ts < ?2 AND "
+                                    "series_id = ?1 AND aside <> 1 AND ") +
+                        kKeyIsPending + " ORDER BY ts DESC LIMIT 1");
   if (!prev) return prev.error();
   if (auto s = (*prev)->Bind(1, series); !s) return s.error();
   if (auto s = (*prev)->Bind(2, ts); !s) return s.error();
@@ -39,9 +42,9 @@ core::Expected<std::optional<Point>> LocalPredecessor(Database& db, std::int64_t
 // The ts of the first local reading at or after `ts`, if any: where the next non-empty bucket
 // starts.
 core::Expected<std::optional<core::TimeUs>> NextLocalTs(Database& db, core::TimeUs ts) {
-  auto next = db.Cached(
-      "SELECT ts FROM reading_keys WHERE ts >= ?1 AND reading_id IS NOT NULL AND aside <> 1 "
-      "ORDER BY ts LIMIT 1");
+  auto next =
+      db.Cached(std::string("SELECT ts FROM reading_keys WHERE ts >= ?1 AND aside <> 1 AND ") +
+                kKeyIsPending + " ORDER BY ts LIMIT 1");
   if (!next) return next.error();
   if (auto s = (*next)->Bind(1, ts); !s) return s.error();
   auto has = (*next)->Step();
@@ -118,9 +121,9 @@ core::Expected<RecomputeCounts> AggregateStore::Recompute(BucketKind kind, core:
     cursor = end;
     std::map<std::int64_t, Rebuilt> bucket;
     {
-      auto rows = db_->Cached(
-          "SELECT series_id, ts, value FROM reading_keys WHERE ts >= ?1 AND ts < ?2 AND "
-          "reading_id IS NOT NULL AND aside <> 1 ORDER BY ts");
+      auto rows = db_->Cached(std::string("SELECT series_id, ts, value FROM reading_keys WHERE "
+                                          "ts >= ?1 AND ts < ?2 AND aside <> 1 AND ") +
+                              kKeyIsPending + " ORDER BY ts");
       if (!rows) return rows.error();
       if (auto s = (*rows)->Bind(1, start); !s) return s.error();
       if (auto s = (*rows)->Bind(2, end); !s) return s.error();

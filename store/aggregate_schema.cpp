@@ -17,14 +17,17 @@ namespace {
 // short backward scans over the newest rows; the newest reading of each series, which every
 // fold reads, is kept in agg_newest with the window's anchor.
 //
-// The late window is the store's reading_keys (schema.cpp, version 6): the keys of folded
-// readings, aside 0, whether pending or kept after they left the outbox (reading_id NULL).
-// A fold writes nothing per reading for it. agg_window_kept replaces the store's trigger that
-// deletes a reading's key with it: the key of a late-window reading at or above its series'
-// anchor stays (an upload mostly takes readings from inside the window), every other key goes.
-// A kept key below the anchor is pruned by the fold that moves the anchor past it. anchor_ts is
-// the ts below which the series has no late-window key: the anchor once there is one, the
-// series' oldest folded reading before (NULL only in stores upgraded before it was kept).
+// The late window is the store's reading_keys (schema.cpp, versions 6 and 7): the keys of
+// folded readings, aside 0, whether pending or kept after they left the outbox (kKeyIsPending
+// tells them apart). A fold writes nothing per reading for it, and neither does an upload:
+// AggregateStore::Removed leaves the key of a late-window reading at or above its series'
+// anchor as it is (an upload mostly takes readings from inside the window) and deletes every
+// other key, and counts the removed readings into agg_removed. Both were triggers on every
+// delete from readings until store schema 7 (agg_window_kept, agg_count_removed): one rewrote
+// the key of each uploaded reading. A kept key below the anchor is pruned by the fold that moves
+// the anchor past it. anchor_ts is the ts below which the series has no late-window key: the
+// anchor once there is one, the series' oldest folded reading before (NULL only in stores
+// upgraded before it was kept).
 //
 // agg_fold: the id of the last reading folded into the buckets (AggregateStore's batched
 // folding). A store made before folding was batched aggregated every reading at its commit, so
@@ -83,18 +86,9 @@ CREATE TRIGGER IF NOT EXISTS agg_unfolded_guard BEFORE DELETE ON readings
 BEGIN
   SELECT RAISE(ABORT, 'a reading would leave the store before it is aggregated');
 END;
-CREATE TRIGGER IF NOT EXISTS agg_count_removed AFTER DELETE ON readings BEGIN
-  INSERT INTO agg_removed(series_id, quarter, n) VALUES (OLD.series_id, OLD.ts / 900000000, 1)
-    ON CONFLICT(series_id, quarter) DO UPDATE SET n = n + 1;
-END;
+DROP TRIGGER IF EXISTS agg_count_removed;
 DROP TRIGGER IF EXISTS readings_key_gone;
-CREATE TRIGGER IF NOT EXISTS agg_window_kept AFTER DELETE ON readings BEGIN
-  UPDATE reading_keys SET reading_id = NULL
-    WHERE ts = OLD.ts AND series_id = OLD.series_id AND reading_id = OLD.id AND aside = 0
-      AND OLD.ts >= coalesce((SELECT anchor_ts FROM agg_newest WHERE series_id = OLD.series_id),
-                             OLD.ts);
-  DELETE FROM reading_keys WHERE ts = OLD.ts AND series_id = OLD.series_id AND reading_id = OLD.id;
-END;
+DROP TRIGGER IF EXISTS agg_window_kept;
 )sql";
 
 // The upgrade from series-first keys, around kSchema: the old tables are renamed (their

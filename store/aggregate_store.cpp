@@ -131,8 +131,8 @@ core::Status SetAside(Database& db, const SeriesPoint& p, std::int64_t aside) {
 // reading before newest - window), then deletes the kept keys (of readings that left the
 // outbox) that the anchors moved past: the window keeps the cutoff on, plus the anchor; keys
 // below an anchor are never anyone's neighbour. Kept keys of a series lie at or above its
-// anchor (agg_window_kept keeps no other), so the delete walks the keys between the lowest old
-// anchor and the highest new one.
+// anchor (Removed keeps no other), so the delete walks the keys between the lowest old anchor
+// and the highest new one.
 core::Status Prune(Database& db, const std::unordered_map<std::int64_t, SeriesCursor>& cursors,
                    core::TimeUs window_us, std::int64_t folded_below) {
   std::optional<core::TimeUs> lo, hi;
@@ -166,9 +166,10 @@ core::Status Prune(Database& db, const std::unordered_map<std::int64_t, SeriesCu
     if (!s) return s;
   }
   if (!lo || !hi || *lo >= *hi) return core::Ok();
-  auto prune = db.Cached(
-      "DELETE FROM reading_keys WHERE ts >= ?1 AND ts < ?2 AND reading_id IS NULL AND "
-      "ts < (SELECT anchor_ts FROM agg_newest n WHERE n.series_id = reading_keys.series_id)");
+  auto prune = db.Cached(std::string("DELETE FROM reading_keys WHERE ts >= ?1 AND ts < ?2 AND "
+                                     "ts < (SELECT anchor_ts FROM agg_newest n WHERE n.series_id = "
+                                     "reading_keys.series_id) AND NOT ") +
+                         kKeyIsPending);
   if (!prune) return prune.error();
   if (auto s = (*prune)->Bind(1, *lo); !s) return s;
   if (auto s = (*prune)->Bind(2, *hi); !s) return s;

@@ -132,6 +132,7 @@ class AggregateStore final : public OutboxObserver {
   // OutboxObserver (outbox_observer.hpp), called by the store inside its transactions.
   core::Status Stored(Database& db, std::size_t count, std::int64_t room_bytes) override;
   core::Status Settle(Database& db, std::int64_t through) override;
+  core::Status Removed(Database& db, const std::vector<RemovedReading>& removed) override;
   core::Status Released(Database& db, const std::vector<core::Reading>& released) override;
   core::Status Restored(Database& db) override;
   core::Expected<std::int64_t> IdFloor(Database& db) override;

@@ -71,15 +71,20 @@ core::Expected<std::int64_t> Store::Impl::DropOldest(std::int64_t max_id, std::i
     status = observer->Settle(*db, through);
     if (!status) return status.error().Wrap("aggregate readings before dropping them");
   }
-  core::Expected<CachedStatement> drop = db->Cached(
-      "DELETE FROM readings WHERE id IN "
-      "(SELECT id FROM readings WHERE id <= ?1 ORDER BY id LIMIT ?2)");
-  if (!drop) return drop.error();
-  status = (*drop)->Bind(1, max_id);
-  if (status) status = (*drop)->Bind(2, count);
-  if (status) status = (*drop)->Run();
+  std::vector<RemovedReading> removed;
+  {
+    core::Expected<CachedStatement> drop = db->Cached(
+        "DELETE FROM readings WHERE id IN "
+        "(SELECT id FROM readings WHERE id <= ?1 ORDER BY id LIMIT ?2) RETURNING id, series_id, "
+        "ts");
+    if (!drop) return drop.error();
+    status = (*drop)->Bind(1, max_id);
+    if (status) status = (*drop)->Bind(2, count);
+    if (status) status = CollectRemoved(**drop, removed);
+  }
+  if (status) status = ForgetRemoved(removed);
   if (!status) return status.error().Wrap("drop oldest readings");
-  std::int64_t dropped = db->changes();
+  const auto dropped = static_cast<std::int64_t>(removed.size());
   status = AddGlobalCounter(*db, kDroppedCounter, dropped);
   if (!status) return status.error();
   return dropped;

@@ -5,7 +5,9 @@
 //
 // The contract the store keeps with its observer:
 //   - every reading that leaves `readings` (upload, drop_oldest, quarantine) is settled first:
-//     Settle(through) runs in the removing transaction, with `through` >= the ids removed;
+//     Settle(through) runs in the removing transaction, with `through` >= the ids removed; the
+//     removed readings are then handed to Removed, in the same transaction, with their keys
+//     still in reading_keys;
 //   - held readings are released only after Settle of everything stored before them, and the
 //     released ones are then handed to Released;
 //   - rows put back into the outbox that are already aggregated (a quarantine retry) are
@@ -21,10 +23,18 @@
 
 #include "core/expected.hpp"
 #include "core/reading.hpp"
+#include "core/time.hpp"
 
 namespace fieldsync::store {
 
 class Database;
+
+// A reading just deleted from `readings`.
+struct RemovedReading {
+  std::int64_t id;
+  std::int64_t series_id;
+  core::TimeUs ts;
+};
 
 class OutboxObserver {
  public:
@@ -37,6 +47,9 @@ class OutboxObserver {
   virtual core::Status Stored(Database& db, std::size_t count, std::int64_t room_bytes) = 0;
   // Every pending reading with id <= `through` must be accounted for before this returns.
   virtual core::Status Settle(Database& db, std::int64_t through) = 0;
+  // Readings just deleted from the outbox. The observer counts them and deletes their keys
+  // (reading_keys), but for those it keeps; without an observer the store deletes every one.
+  virtual core::Status Removed(Database& db, const std::vector<RemovedReading>& removed) = 0;
   // Held readings just released (final ts and ts_source), after a Settle of everything else.
   virtual core::Status Released(Database& db, const std::vector<core::Reading>& released) = 0;
   // The rows inserted since the last Settle are already aggregated: never fold them.
@@ -44,5 +57,8 @@ class OutboxObserver {
   // The lowest id a new reading may take minus one (0: no constraint).
   virtual core::Expected<std::int64_t> IdFloor(Database& db) = 0;
 };
+
+// Deletes the keys of these removed readings: what the store does without an observer.
+core::Status ForgetKeys(Database& db, const std::vector<RemovedReading>& removed);
 
 }  // namespace fieldsync::store

@@ -10,6 +10,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -26,9 +27,12 @@ constexpr const char* kMoveToQuarantine =
     "FROM readings WHERE id = ?1";
 // A quarantined reading's key may be kept for the late window (it left the outbox inside it):
 // the reading takes it back, and stays one of the window. Returns 1 when it did.
-constexpr const char* kFreeWindowKey =
-    "DELETE FROM reading_keys WHERE reading_id IS NULL AND (ts, series_id) = "
-    "(SELECT ts, series_id FROM quarantine WHERE id = ?1)";
+std::string FreeWindowKeySql() {
+  return std::string(
+             "DELETE FROM reading_keys WHERE (ts, series_id) = "
+             "(SELECT ts, series_id FROM quarantine WHERE id = ?1) AND NOT ") +
+         kKeyIsPending;
+}
 // Its key, unless another pending reading holds it (the same reading arrived again since):
 // ?2 is the id it will take, ?3 its aside (schema.hpp: in the window, or not, having been late
 // or below the window's anchor when it left).
@@ -46,7 +50,7 @@ core::TsSource TsSourceOf(std::int64_t stored) {
 }
 
 // Database::Run, returning the number of rows the statement changed.
-core::Expected<std::int64_t> RunWith(Database& db, const char* sql,
+core::Expected<std::int64_t> RunWith(Database& db, std::string_view sql,
                                      std::initializer_list<std::int64_t> values) {
   if (core::Status status = db.Run(sql, values); !status) return status.error();
   return db.changes();
@@ -54,7 +58,7 @@ core::Expected<std::int64_t> RunWith(Database& db, const char* sql,
 
 // Puts quarantine row `id` back into the outbox with its key; 0 when its key is pending already.
 core::Expected<std::int64_t> MoveToPending(Database& db, std::int64_t id) {
-  core::Expected<std::int64_t> in_window = RunWith(db, kFreeWindowKey, {id});
+  core::Expected<std::int64_t> in_window = RunWith(db, FreeWindowKeySql(), {id});
   if (!in_window) return in_window.error();
   core::Expected<std::optional<std::int64_t>> newest =
       db.QueryInt64("SELECT max(id) FROM readings");
@@ -155,8 +159,7 @@ core::Expected<std::int64_t> Store::Quarantine(const std::vector<std::int64_t>& 
       if (status) status = (*insert)->Run();
       if (!status) return status.error();
       if (db.changes() == 0) continue;  // no longer pending (dropped to make room meanwhile)
-      core::Expected<std::int64_t> removed =
-          RunWith(db, "DELETE FROM readings WHERE id = ?1", {id});
+      core::Expected<std::int64_t> removed = impl_->RemoveReadings({id});
       if (!removed) return removed.error();
       ++count;
     }

@@ -166,6 +166,57 @@ core::Expected<UploadBatch> Store::OldestPending(std::size_t limit, std::int64_t
   return batch;
 }
 
+core::Status Store::Impl::CollectRemoved(Statement& remove, std::vector<RemovedReading>& removed) {
+  while (true) {
+    core::Expected<bool> row = remove.Step();
+    if (!row) return row.error();
+    if (!*row) return core::Ok();
+    removed.push_back(
+        RemovedReading{remove.ColumnInt64(0), remove.ColumnInt64(1), remove.ColumnInt64(2)});
+  }
+}
+
+core::Status ForgetKeys(Database& db, const std::vector<RemovedReading>& removed) {
+  for (const RemovedReading& r : removed) {
+    core::Status status =
+        db.Run("DELETE FROM reading_keys WHERE ts = ?2 AND series_id = ?1 AND reading_id = ?3",
+               {r.series_id, r.ts, r.id});
+    if (!status) return status;
+  }
+  return core::Ok();
+}
+
+core::Status Store::Impl::ForgetRemoved(const std::vector<RemovedReading>& removed) {
+  if (removed.empty()) return core::Ok();
+  if (observer != nullptr) return observer->Removed(*db, removed);
+  // Without its aggregates, a store that has them would lose their late window and their count
+  // of what left (agg_removed): refused, so that such a path fails in tests, not in the field.
+  core::Expected<std::optional<std::int64_t>> aggregated = db->QueryInt64(
+      "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'agg_fold'");
+  if (!aggregated) return aggregated.error();
+  if (aggregated->value_or(0) > 0) {
+    return core::MakeError(core::Errc::kInternal,
+                           "readings of an aggregated store removed without its aggregates");
+  }
+  return ForgetKeys(*db, removed);
+}
+
+core::Expected<std::int64_t> Store::Impl::RemoveReadings(const std::vector<std::int64_t>& ids) {
+  std::vector<RemovedReading> removed;
+  removed.reserve(ids.size());
+  for (std::int64_t id : ids) {
+    core::Expected<CachedStatement> remove =
+        db->Cached("DELETE FROM readings WHERE id = ?1 RETURNING id, series_id, ts");
+    if (!remove) return remove.error();
+    core::Status status = (*remove)->Bind(1, id);
+    if (status) status = CollectRemoved(**remove, removed);
+    if (!status) return status.error();
+  }
+  core::Status status = ForgetRemoved(removed);
+  if (!status) return status.error();
+  return static_cast<std::int64_t>(removed.size());
+}
+
 core::Status Store::DeleteUploaded(const std::vector<std::int64_t>& ids) {
   Impl& impl = *impl_;
   for (int attempt = 0;; ++attempt) {
@@ -177,14 +228,8 @@ core::Status Store::DeleteUploaded(const std::vector<std::int64_t>& ids) {
             impl.observer->Settle(*impl.db, *std::max_element(ids.begin(), ids.end()));
         if (!settled) return settled;
       }
-      for (std::int64_t id : ids) {
-        core::Expected<CachedStatement> remove =
-            impl.db->Cached("DELETE FROM readings WHERE id = ?1");
-        if (!remove) return remove.error();
-        core::Status bound = (*remove)->Bind(1, id);
-        if (bound) bound = (*remove)->Run();
-        if (!bound) return bound;
-      }
+      core::Expected<std::int64_t> removed = impl.RemoveReadings(ids);
+      if (!removed) return removed.error();
       return txn->Commit();
     }();
     if (status) return status;
@@ -194,6 +239,38 @@ core::Status Store::DeleteUploaded(const std::vector<std::int64_t>& ids) {
     }
     impl.OnDiskFull();
   }
+}
+
+core::Expected<std::optional<core::TimeUs>> Store::Impl::OldestPendingTs() {
+  if (!pending_floor) {
+    // Unknown: one pass over the outbox, which is small whenever the sync keeps up. From then
+    // on the floor saves it.
+    core::Expected<std::optional<std::int64_t>> oldest =
+        db->QueryInt64("SELECT min(ts) FROM readings WHERE ts_source <> 3");
+    if (!oldest) return oldest.error();
+    pending_floor = oldest->value_or(INT64_MAX);
+    return *oldest;
+  }
+  // The first pending key at or after the floor, stepping over the keys of readings uploaded
+  // since (kept for the late window) and held keys (aside 1, few, and only while the clock is
+  // unsynchronised).
+  core::Expected<CachedStatement> first =
+      db->Cached(std::string("SELECT ts FROM reading_keys WHERE ts >= ?1 AND aside <> 1 AND ") +
+                 kKeyIsPending + " ORDER BY ts LIMIT 1");
+  if (!first) return first.error();
+  if (core::Status bound = (*first)->Bind(1, *pending_floor); !bound) return bound.error();
+  core::Expected<bool> found = (*first)->Step();
+  if (!found) return found.error();
+  if (!*found) {
+    // Nothing pending at or after the floor: the next insert lowers it from the newest key.
+    core::Expected<std::optional<std::int64_t>> newest =
+        db->QueryInt64("SELECT max(ts) FROM reading_keys");
+    if (!newest) return newest.error();
+    pending_floor = newest->value_or(INT64_MAX);
+    return std::optional<core::TimeUs>();
+  }
+  pending_floor = (*first)->ColumnInt64(0);
+  return pending_floor;
 }
 
 core::Expected<StoreStats> Store::Stats() {
@@ -210,26 +287,9 @@ core::Expected<StoreStats> Store::Stats() {
     if (!held) return held.error();
     stats.held_readings = *held;
     stats.pending_readings = rows->value_or(0) - *held;
-    // The first pending key at or after the floor: no scan of the outbox (held keys, aside 1,
-    // are stepped over; there are few, and only while the clock is unsynchronised).
-    core::Expected<CachedStatement> oldest = db.Cached(
-        "SELECT ts FROM reading_keys WHERE ts >= ?1 AND reading_id IS NOT NULL AND aside <> 1 "
-        "ORDER BY ts LIMIT 1");
+    core::Expected<std::optional<core::TimeUs>> oldest = impl_->OldestPendingTs();
     if (!oldest) return oldest.error();
-    core::Status bound = (*oldest)->Bind(1, impl_->pending_floor.value_or(INT64_MIN));
-    if (!bound) return bound.error();
-    core::Expected<bool> found = (*oldest)->Step();
-    if (!found) return found.error();
-    if (*found) {
-      stats.oldest_pending_ts = (*oldest)->ColumnInt64(0);
-      impl_->pending_floor = stats.oldest_pending_ts;
-    } else {
-      // Nothing pending at or after the floor: the next insert lowers it from the newest key.
-      core::Expected<std::optional<std::int64_t>> newest =
-          db.QueryInt64("SELECT max(ts) FROM reading_keys");
-      if (!newest) return newest.error();
-      if (*newest) impl_->pending_floor = **newest;
-    }
+    stats.oldest_pending_ts = *oldest;
     core::Expected<std::map<std::string, std::int64_t>> counters = ReadGlobalCounters(db);
     if (!counters) return counters.error();
     auto counter = [&](std::string_view name) {

@@ -12,6 +12,7 @@
 #include "core/clock.hpp"
 #include "store/budget.hpp"
 #include "store/disk_reserve.hpp"
+#include "store/outbox_observer.hpp"
 #include "store/sqlite.hpp"
 #include "store/store.hpp"
 #include "store/wal_limit.hpp"
@@ -51,9 +52,11 @@ struct Store::Impl {
   std::int64_t id_floor = 0;
   // A ts at or below the oldest pending (not held) reading's, so that Stats finds that reading
   // without stepping over the late window's older keys (reading_keys holds both); nullopt:
-  // unknown, search from the first key. Lowered by every insert (a rolled-back one only costs
-  // a longer search), raised by Stats, forgotten by paths that move keys (release, retry).
+  // unknown, found from the outbox. Lowered by every insert (a rolled-back one only costs a
+  // longer search), raised by Stats, forgotten by paths that move keys (release, retry).
   std::optional<core::TimeUs> pending_floor;
+  // The ts of the oldest pending (not held) reading, nullopt when none. Moves pending_floor.
+  core::Expected<std::optional<core::TimeUs>> OldestPendingTs();
 
   // (device '\n' metric) -> series id. Ids interned inside an open transaction are listed in
   // new_series and forgotten if it rolls back, so the cache never names a row that is not there.
@@ -83,6 +86,15 @@ struct Store::Impl {
                            std::optional<std::int64_t> held_boot, FrameInsert& counts);
   core::Expected<std::int64_t> SeriesId(const core::Reading& reading);
   void ForgetSeriesSince(std::size_t mark);
+  // Steps `remove`, a DELETE FROM readings ... RETURNING id, series_id, ts, to its end and
+  // appends what it deleted to `removed`.
+  static core::Status CollectRemoved(Statement& remove, std::vector<RemovedReading>& removed);
+  // Readings just deleted: handed to the observer, which keeps the keys of its late window;
+  // without one, every key of theirs goes. Every path that deletes from `readings` ends here.
+  core::Status ForgetRemoved(const std::vector<RemovedReading>& removed);
+  // Deletes the readings with these exact ids and forgets them (ForgetRemoved). Returns how
+  // many there were. REQUIRES: a transaction is open, and Settle covered the ids.
+  core::Expected<std::int64_t> RemoveReadings(const std::vector<std::int64_t>& ids);
   // Deletes up to `count` oldest readings with id <= max_id and counts them as dropped. Leaves
   // the page limit at HardLimitPages(). REQUIRES: a transaction is open.
   core::Expected<std::int64_t> DropOldest(std::int64_t max_id, std::int64_t count);

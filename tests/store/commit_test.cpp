@@ -4,6 +4,7 @@
 #include <string>
 
 #include "core/clock.hpp"
+#include "store/schema.hpp"
 #include "store/sqlite.hpp"
 #include "store/store.hpp"
 #include "tests/store/store_fixture.hpp"
@@ -141,20 +142,20 @@ TEST(Commit, FailureInsideAFrameStoresNoneOfTheBatch) {
 TEST(Commit, AReadingWhoseKeyIsKeptForTheLateWindowIsADuplicate) {
   auto store = OpenStore(dir, clock);
   CHECK_TRUE(store->Commit(MakeBatch("in", 2, kBaseTs, 3)).has_value());
-  // As the aggregates keep them after an upload: the keys of metric m1 stay, without a reading.
-  CHECK_TRUE(
-      store->database().Exec("UPDATE reading_keys SET reading_id = NULL WHERE series_id IN "
-                             "(SELECT id FROM series WHERE metric = 'm1')"));
+  // As the aggregates keep them after an upload: the keys of metric m1 stay, as they were,
+  // naming readings that are gone.
   CHECK_TRUE(
       store->database().Exec("DELETE FROM readings WHERE series_id IN "
                              "(SELECT id FROM series WHERE metric = 'm1')"));
+  LONGS_EQUAL(6, store->database().QueryInt64("SELECT count(*) FROM reading_keys")->value_or(0));
   auto result = store->Commit(MakeBatch("in", 2, kBaseTs, 3));
   CHECK_TRUE(result.has_value());
   LONGS_EQUAL(0, result->accepted);
   LONGS_EQUAL(6, result->duplicates);
   LONGS_EQUAL(4, Pending(*store));
   // Without a kept key the same reading is new again.
-  CHECK_TRUE(store->database().Exec("DELETE FROM reading_keys WHERE reading_id IS NULL"));
+  CHECK_TRUE(store->database().Exec(std::string("DELETE FROM reading_keys WHERE NOT ") +
+                                    fieldsync::store::kKeyIsPending));
   result = store->Commit(MakeBatch("in", 2, kBaseTs, 3));
   CHECK_TRUE(result.has_value());
   LONGS_EQUAL(2, result->accepted);

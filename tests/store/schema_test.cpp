@@ -143,7 +143,7 @@ TEST(Schema, VersionSixMovesTheDedupeKeyIntoReadingKeysAndKeepsItExact) {
   TempDir dir;
   auto db = StoreAtVersion(dir.File("x.db"), 5,
                            "(1, 1, 10, 1.0, 0, 0), (2, 2, 10, 2.0, 0, 0), (3, 1, 20, 3.0, 3, 0)");
-  CHECK_TRUE(MigrateSchema(*db, StoreMigrations()));
+  CHECK_TRUE(MigrateSchema(*db, StoreMigrations().first(6)));
   LONGS_EQUAL(6, *SchemaVersion(*db));
   auto count = [&](const char* sql) { return db->QueryInt64(sql)->value_or(-1); };
   LONGLONGS_EQUAL(0, count("SELECT count(*) FROM sqlite_master WHERE name = 'readings_key'"));
@@ -161,4 +161,22 @@ TEST(Schema, VersionSixMovesTheDedupeKeyIntoReadingKeysAndKeepsItExact) {
   CHECK_TRUE(db->Exec("DELETE FROM readings WHERE id = 1"));
   LONGLONGS_EQUAL(2, count("SELECT count(*) FROM reading_keys"));
   LONGLONGS_EQUAL(0, count("SELECT count(*) FROM reading_keys WHERE reading_id = 1"));
+}
+
+TEST(Schema, VersionSevenLeavesTheKeysOfDeletedReadingsToTheStore) {
+  TempDir dir;
+  auto db = StoreAtVersion(dir.File("x.db"), 5, "(1, 1, 10, 1.0, 0, 0), (2, 2, 10, 2.0, 0, 0)");
+  CHECK_TRUE(MigrateSchema(*db, StoreMigrations()));
+  LONGS_EQUAL(7, *SchemaVersion(*db));
+  auto count = [&](const char* sql) { return db->QueryInt64(sql)->value_or(-1); };
+  LONGLONGS_EQUAL(0, count("SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND "
+                           "name = 'readings_key_gone'"));
+  // A row deleted behind the store's back keeps its key, which no longer counts as pending.
+  CHECK_TRUE(db->Exec("DELETE FROM readings WHERE id = 1"));
+  LONGLONGS_EQUAL(2, count("SELECT count(*) FROM reading_keys"));
+  LONGLONGS_EQUAL(
+      1, count((std::string("SELECT count(*) FROM reading_keys WHERE ") + kKeyIsPending).c_str()));
+  // A re-stamp still moves the key with its reading.
+  CHECK_TRUE(db->Exec("UPDATE readings SET ts = 25 WHERE id = 2"));
+  LONGLONGS_EQUAL(1, count("SELECT count(*) FROM reading_keys WHERE ts = 25 AND series_id = 2"));
 }

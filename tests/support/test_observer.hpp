@@ -20,6 +20,12 @@ class TestObserver final : public store::OutboxObserver {
     settled.push_back(through);
     return core::Ok();
   }
+  // Keeps no key, as the store without an observer.
+  core::Status Removed(store::Database& db,
+                       const std::vector<store::RemovedReading>& readings) override {
+    removed.insert(removed.end(), readings.begin(), readings.end());
+    return store::ForgetKeys(db, readings);
+  }
   core::Status Released(store::Database&, const std::vector<core::Reading>& readings) override {
     released.insert(released.end(), readings.begin(), readings.end());
     return core::Ok();
@@ -33,9 +39,10 @@ class TestObserver final : public store::OutboxObserver {
   std::function<core::Status(store::Database&, std::size_t)> on_stored;
   std::int64_t id_floor = 0;
 
-  std::int64_t stored = 0;              // readings Stored was told of
-  std::vector<std::int64_t> settled;    // the `through` of each Settle
-  std::vector<core::Reading> released;  // every reading Released was given
+  std::int64_t stored = 0;                     // readings Stored was told of
+  std::vector<std::int64_t> settled;           // the `through` of each Settle
+  std::vector<store::RemovedReading> removed;  // every reading Removed was given
+  std::vector<core::Reading> released;         // every reading Released was given
   int restored = 0;
 };
 

@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <sstream>
 
+#include "agent/local_store.hpp"
 #include "core/clock.hpp"
 #include "store/aggregate_store.hpp"
 #include "store/sqlite.hpp"
@@ -97,11 +98,14 @@ std::int64_t MaintenanceGateway::Count(const std::string& table) const {
 
 void MaintenanceGateway::DeleteOldestReadings(std::size_t n) const {
   core::SystemClock clock;
-  auto store = store::Store::Open(state_dir_, store::StoreOptions{}, clock);
-  if (!store) Die(store.error().message);
-  auto batch = (*store)->OldestPending(n);
+  agent::Config config;
+  config.state_dir = state_dir_;
+  config.aggregate.timezone = timezone_;
+  auto local = agent::LocalStore::Open(config, clock);
+  if (!local) Die(local.error().message);
+  auto batch = (*local)->store().OldestPending(n);
   if (!batch) Die(batch.error().message);
-  if (auto s = (*store)->DeleteUploaded(batch->ids); !s) Die(s.error().message);
+  if (auto s = (*local)->store().DeleteUploaded(batch->ids); !s) Die(s.error().message);
 }
 
 void MaintenanceGateway::MarkUploaded(core::TimeUs hourly_before, std::int64_t daily_before) const {

@@ -20,11 +20,11 @@ namespace {
 // What a sync does locally once the remote COMMIT returned: deletes the uploaded rows.
 void DeleteAllPending(const Gateway& gw) {
   fieldsync::core::SystemClock clock;
-  auto store = fieldsync::store::Store::Open(gw.state, {}, clock);
-  CHECK_TRUE(store.has_value());
-  auto pending = (*store)->OldestPending(100000);
+  auto local = gw.OpenLocal(clock);
+  CHECK(local != nullptr);
+  auto pending = local->store().OldestPending(100000);
   CHECK_TRUE(pending.has_value());
-  CHECK_TRUE((*store)->DeleteUploaded(pending->ids));
+  CHECK_TRUE(local->store().DeleteUploaded(pending->ids));
 }
 
 }  // namespace

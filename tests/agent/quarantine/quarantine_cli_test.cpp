@@ -35,13 +35,14 @@ TEST_GROUP(QuarantineCli) {
     CommandOutput r = gw.Run("ingest '" + gw.dir.File("frames.jsonl") + "'");
     LONGS_EQUAL_TEXT(0, r.exit_code, r.err.c_str());
     fieldsync::core::SystemClock clock;
-    auto store = fieldsync::store::Store::Open(gw.state, {}, clock);
-    CHECK_TRUE(store.has_value());
-    auto pending = (*store)->OldestPending(10);
+    auto local = gw.OpenLocal(clock);
+    CHECK(local != nullptr);
+    auto pending = local->store().OldestPending(10);
     CHECK_TRUE(pending.has_value());
     LONGS_EQUAL(5, pending->ids.size());
-    auto moved = (*store)->Quarantine({pending->ids[1], pending->ids[3]},
-                                      "SQLSTATE 23514: new row violates check constraint", "23514");
+    auto moved =
+        local->store().Quarantine({pending->ids[1], pending->ids[3]},
+                                  "SQLSTATE 23514: new row violates check constraint", "23514");
     CHECK_TRUE(moved.has_value());
   }
 

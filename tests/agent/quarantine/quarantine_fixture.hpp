@@ -4,8 +4,11 @@
 
 #include <nlohmann/json.hpp>
 
+#include <memory>
 #include <string>
 
+#include "agent/local_store.hpp"
+#include "core/clock.hpp"
 #include "tests/agent/command_runner.hpp"
 #include "tests/support/temp_dir.hpp"
 
@@ -24,6 +27,14 @@ struct Gateway {
 
   CommandOutput Run(const std::string& args) const {
     return RunFieldsync(dir, "--config '" + config + "' " + args);
+  }
+
+  // The gateway's store with its aggregates, as the agent opens it (null when that fails).
+  std::unique_ptr<agent::LocalStore> OpenLocal(core::Clock& clock) const {
+    agent::Config local;
+    local.state_dir = state;
+    auto opened = agent::LocalStore::Open(local, clock);
+    return opened ? std::move(*opened) : nullptr;
   }
 
   // Runs a command that prints JSON and must succeed.

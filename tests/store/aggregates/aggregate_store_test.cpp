@@ -1,4 +1,5 @@
 #include "store/aggregate_store.hpp"
+#include "store/schema.hpp"
 
 #include <algorithm>
 #include <memory>
@@ -390,9 +391,7 @@ TEST(AggregateStore, AFoldThatTheCommitRoomCutsShortGoesOnAtTheNextCommits) {
 // The aggregate tables as stores before the time-first keys wrote them (store schema version 6
 // applied on top, as it is when such a store is opened: the late window still apart).
 constexpr const char* kSeriesFirstLayout = R"sql(
-DROP TRIGGER agg_window_kept;
 DROP TABLE agg_newest;
-DROP TRIGGER agg_count_removed;
 DROP INDEX agg_hourly_pending;
 DROP INDEX agg_daily_pending;
 ALTER TABLE agg_hourly RENAME TO h;
@@ -417,7 +416,7 @@ CREATE TABLE agg_removed(series_id INTEGER NOT NULL, quarter INTEGER NOT NULL,
   n INTEGER NOT NULL, PRIMARY KEY(series_id, quarter)) WITHOUT ROWID;
 INSERT INTO agg_window SELECT series_id, ts, value FROM reading_keys
   WHERE aside = 0 AND (reading_id IS NULL OR reading_id <= (SELECT through FROM agg_fold));
-DELETE FROM reading_keys WHERE reading_id IS NULL;
+DELETE FROM reading_keys WHERE NOT EXISTS (SELECT 1 FROM readings r WHERE r.id = reading_id);
 UPDATE reading_keys SET aside = 0 WHERE aside = 2;
 CREATE TRIGGER readings_key_gone AFTER DELETE ON readings BEGIN
   DELETE FROM reading_keys WHERE ts = OLD.ts AND series_id = OLD.series_id AND reading_id = OLD.id;
@@ -534,6 +533,55 @@ TEST(AggregateStore, AnUploadedReadingSentAgainByTheSameConnectionIsADuplicate) 
   LONGLONGS_EQUAL(3, Buckets(true).at({"d", "temp", h}).n);
 }
 
+TEST(AggregateStore, AnUploadLeavesTheLateWindowKeysAsTheyWereAndCountsWhatLeft) {
+  Open("UTC");  // late window 1800 s
+  const core::TimeUs h = At("2026-11-22T10:00:00Z");
+  // Two readings an hour before the rest: behind the window once they are folded, the newer
+  // one its anchor.
+  std::vector<core::Reading> readings = {MakeReading("d", "temp", h - 3600 * kMicrosPerSecond, 1),
+                                         MakeReading("d", "temp", h - 3599 * kMicrosPerSecond, 2)};
+  for (int i = 0; i < 5; ++i) readings.push_back(MakeReading("d", "temp", h + i, 20.0 + i));
+  Commit(readings);
+  auto count = [&](const std::string& sql) {
+    return raw->database().QueryInt64(sql)->value_or(-1);
+  };
+  const char* kKeys =
+      "SELECT group_concat(ts || ':' || reading_id || ':' || aside, ',') FROM "
+      "(SELECT * FROM reading_keys WHERE ts >= ";
+  auto keys = [&]() {
+    return raw->database().QueryText(kKeys + std::to_string(h) + " ORDER BY ts)")->value_or("");
+  };
+  const std::string before = keys();
+  UploadOldest(10);
+  LONGLONGS_EQUAL(0, raw->Stats()->pending_readings);
+  // The window's keys stay as they were (reading ids included), no longer pending, and so does
+  // the anchor's; the oldest reading's key, below the anchor, went with it.
+  STRCMP_EQUAL(before.c_str(), keys().c_str());
+  LONGLONGS_EQUAL(6, count("SELECT count(*) FROM reading_keys"));
+  LONGLONGS_EQUAL(0, count("SELECT count(*) FROM reading_keys WHERE ts < " +
+                           std::to_string(h - 3599 * kMicrosPerSecond)));
+  LONGLONGS_EQUAL(
+      0, count(std::string("SELECT count(*) FROM reading_keys WHERE ") + store::kKeyIsPending));
+  LONGLONGS_EQUAL(7, count("SELECT sum(n) FROM agg_removed"));
+  LONGLONGS_EQUAL(2, count("SELECT count(*) FROM agg_removed"));  // two quarter hours
+}
+
+TEST(AggregateStore, ReadingsOfAnAggregatedStoreDoNotLeaveWithoutItsAggregates) {
+  Open("UTC");
+  const core::TimeUs h = At("2026-11-22T10:00:00Z");
+  Commit({MakeReading("d", "temp", h, 20.0), MakeReading("d", "temp", h + 1, 21.0)});
+  CHECK_TRUE(agg->FoldAll().has_value());
+  raw->SetObserver(nullptr);
+  auto batch = raw->OldestPending(10);
+  auto deleted = raw->DeleteUploaded(batch->ids);
+  CHECK_FALSE(deleted.has_value());
+  CHECK(deleted.error().code == core::Errc::kInternal);
+  LONGLONGS_EQUAL(2, raw->Stats()->pending_readings);
+  raw->SetObserver(&*agg);
+  CHECK_TRUE(raw->DeleteUploaded(batch->ids).has_value());
+  LONGLONGS_EQUAL(0, raw->Stats()->pending_readings);
+}
+
 TEST(AggregateStore, AQuarantineRetryIsNotAggregatedTwice) {
   Open("UTC");
   core::TimeUs h = At("2026-11-22T10:00:00Z");
@@ -564,7 +612,7 @@ TEST(AggregateStore, AQuarantinedReadingKeepsItsLateWindowKeyAndTakesItBackOnRet
   };
   auto pending = raw->OldestPending(10);
   CHECK_TRUE(raw->Quarantine({pending->ids[0]}, "refused", "23514").has_value());
-  LONGLONGS_EQUAL(-1, key("reading_id"));  // left the outbox inside the window: kept
+  LONGLONGS_EQUAL(0, key(store::kKeyIsPending));  // left the outbox inside the window: kept
   // While it is quarantined, the same reading arriving again is a duplicate.
   store::IngestBatch again;
   again.input = "test";
@@ -573,7 +621,7 @@ TEST(AggregateStore, AQuarantinedReadingKeepsItsLateWindowKeyAndTakesItBackOnRet
   auto retried = raw->RetryQuarantined(store::QuarantineSelection::All(), false);
   CHECK_TRUE(retried.has_value());
   LONGLONGS_EQUAL(0, retried->already_pending);
-  CHECK(key("reading_id") > 0);  // pending again, and still one of the window
+  LONGLONGS_EQUAL(1, key(store::kKeyIsPending));  // pending again, and still one of the window
   LONGLONGS_EQUAL(0, key("aside"));
   LONGLONGS_EQUAL(2, raw->Stats()->pending_readings);
   LONGLONGS_EQUAL(h, *raw->Stats()->oldest_pending_ts);
