@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <string>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -146,10 +147,17 @@ core::Status AggregateStore::Settle(Database&, std::int64_t through) {
 }
 
 core::Status AggregateStore::Removed(Database&, const std::vector<RemovedReading>& removed) {
+  auto through = FoldedThrough(*db_);
+  if (!through) return through.error();
   // agg_removed: how many readings of each series and quarter hour are no longer local.
   std::map<std::pair<std::int64_t, std::int64_t>, std::int64_t> quarters;
   std::unordered_map<std::int64_t, std::optional<core::TimeUs>> anchors;
   for (const RemovedReading& r : removed) {
+    if (!r.held && r.id > *through) {
+      return core::MakeError(
+          core::Errc::kInternal,
+          "reading " + std::to_string(r.id) + " would leave the store before it is aggregated");
+    }
     ++quarters[{r.series_id, r.ts / kRemovalQuarterUs}];
     auto [anchor, fresh] = anchors.try_emplace(r.series_id);
     if (fresh) {

@@ -31,9 +31,10 @@ namespace {
 //
 // agg_fold: the id of the last reading folded into the buckets (AggregateStore's batched
 // folding). A store made before folding was batched aggregated every reading at its commit, so
-// the row starts at the newest id. The guard makes "every reading above it is still in the
-// outbox" hold whatever deletes: a path that forgot to settle fails instead of losing a
-// reading's contribution to its buckets. Held readings (ts_source 3) are not aggregated yet.
+// the row starts at the newest id. Removed makes "every reading above it is still in the outbox"
+// hold whatever deletes: a path that forgot to settle fails instead of losing a reading's
+// contribution to its buckets (a trigger did it until store schema 7). Held readings
+// (ts_source 3) are not aggregated yet.
 constexpr const char* kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS agg_state(
   series_id       INTEGER PRIMARY KEY,
@@ -81,11 +82,7 @@ CREATE TABLE IF NOT EXISTS agg_fold(
   through INTEGER NOT NULL
 );
 INSERT OR IGNORE INTO agg_fold(id, through) SELECT 0, coalesce(max(id), 0) FROM readings;
-CREATE TRIGGER IF NOT EXISTS agg_unfolded_guard BEFORE DELETE ON readings
-  WHEN OLD.ts_source <> 3 AND OLD.id > (SELECT through FROM agg_fold WHERE id = 0)
-BEGIN
-  SELECT RAISE(ABORT, 'a reading would leave the store before it is aggregated');
-END;
+DROP TRIGGER IF EXISTS agg_unfolded_guard;
 DROP TRIGGER IF EXISTS agg_count_removed;
 DROP TRIGGER IF EXISTS readings_key_gone;
 DROP TRIGGER IF EXISTS agg_window_kept;

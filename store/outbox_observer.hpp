@@ -34,6 +34,7 @@ struct RemovedReading {
   std::int64_t id;
   std::int64_t series_id;
   core::TimeUs ts;
+  bool held;  // stamped while the clock was unsynchronised, never aggregated
 };
 
 class OutboxObserver {

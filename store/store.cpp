@@ -171,8 +171,8 @@ core::Status Store::Impl::CollectRemoved(Statement& remove, std::vector<RemovedR
     core::Expected<bool> row = remove.Step();
     if (!row) return row.error();
     if (!*row) return core::Ok();
-    removed.push_back(
-        RemovedReading{remove.ColumnInt64(0), remove.ColumnInt64(1), remove.ColumnInt64(2)});
+    removed.push_back(RemovedReading{remove.ColumnInt64(0), remove.ColumnInt64(1),
+                                     remove.ColumnInt64(2), remove.ColumnInt64(3) == 3});
   }
 }
 
@@ -188,6 +188,11 @@ core::Status ForgetKeys(Database& db, const std::vector<RemovedReading>& removed
 
 core::Status Store::Impl::ForgetRemoved(const std::vector<RemovedReading>& removed) {
   if (removed.empty()) return core::Ok();
+  for (const RemovedReading& r : removed) {
+    if (!r.held) continue;
+    core::Status status = db->Run("DELETE FROM held_readings WHERE reading_id = ?1", {r.id});
+    if (!status) return status;
+  }
   if (observer != nullptr) return observer->Removed(*db, removed);
   // Without its aggregates, a store that has them would lose their late window and their count
   // of what left (agg_removed): refused, so that such a path fails in tests, not in the field.
@@ -204,13 +209,16 @@ core::Status Store::Impl::ForgetRemoved(const std::vector<RemovedReading>& remov
 core::Expected<std::int64_t> Store::Impl::RemoveReadings(const std::vector<std::int64_t>& ids) {
   std::vector<RemovedReading> removed;
   removed.reserve(ids.size());
-  for (std::int64_t id : ids) {
+  {
     core::Expected<CachedStatement> remove =
-        db->Cached("DELETE FROM readings WHERE id = ?1 RETURNING id, series_id, ts");
+        db->Cached("DELETE FROM readings WHERE id = ?1 RETURNING id, series_id, ts, ts_source");
     if (!remove) return remove.error();
-    core::Status status = (*remove)->Bind(1, id);
-    if (status) status = CollectRemoved(**remove, removed);
-    if (!status) return status.error();
+    for (std::int64_t id : ids) {
+      core::Status status = (*remove)->Bind(1, id);
+      if (status) status = CollectRemoved(**remove, removed);
+      if (!status) return status.error();
+      (*remove)->Reset();
+    }
   }
   core::Status status = ForgetRemoved(removed);
   if (!status) return status.error();

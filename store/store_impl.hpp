@@ -86,11 +86,12 @@ struct Store::Impl {
                            std::optional<std::int64_t> held_boot, FrameInsert& counts);
   core::Expected<std::int64_t> SeriesId(const core::Reading& reading);
   void ForgetSeriesSince(std::size_t mark);
-  // Steps `remove`, a DELETE FROM readings ... RETURNING id, series_id, ts, to its end and
-  // appends what it deleted to `removed`.
+  // Steps `remove`, a DELETE FROM readings ... RETURNING id, series_id, ts, ts_source, to its
+  // end and appends what it deleted to `removed`.
   static core::Status CollectRemoved(Statement& remove, std::vector<RemovedReading>& removed);
-  // Readings just deleted: handed to the observer, which keeps the keys of its late window;
-  // without one, every key of theirs goes. Every path that deletes from `readings` ends here.
+  // Readings just deleted: a held one's held_readings row goes, and they are handed to the
+  // observer, which keeps the keys of its late window; without one, every key of theirs goes.
+  // Every path that deletes from `readings` ends here, so that no trigger runs per row.
   core::Status ForgetRemoved(const std::vector<RemovedReading>& removed);
   // Deletes the readings with these exact ids and forgets them (ForgetRemoved). Returns how
   // many there were. REQUIRES: a transaction is open, and Settle covered the ids.

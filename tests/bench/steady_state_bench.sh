@@ -9,6 +9,9 @@
 #     a plain SQLite table in WAL mode with the same synchronous setting, written in 100-row
 #     transactions and range-deleted every second (tests/bench/wear_baseline.py). Aim: at most
 #     0.7 x the baseline.
+# A third run ("pruned", synchronous = full) sets [aggregate] late_window_s = 5: with the default
+# 3600 s the late window's keys are only written in a run this short, while in the field, after
+# the first hour, every key is also deleted again when the window moves past it.
 #
 # Usage: tests/bench/steady_state_bench.sh [SECONDS]     (default 60 per synchronous mode)
 # Env:   FIELDSYNC_TEST_PGURL  a superuser URL (tests/support/services.sh); without it a throwaway
@@ -47,14 +50,16 @@ url=$(python3 -c 'import sys,urllib.parse as u; p=u.urlsplit(sys.argv[1]); print
 head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$work/api.key"
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
-# run_mode MODE: one steady-state run; leaves $work/MODE.load.json and $work/MODE.base.json.
+# run_mode NAME [WINDOW]: one steady-state run, synchronous = NAME ("pruned": full, with a late
+# window of WINDOW s); leaves $work/NAME.load.json and $work/NAME.base.json.
 run_mode() {
-  local mode=$1 port
+  local name=$1 window=${2:-} mode=$1 port
+  [ "$name" != pruned ] || mode=full
   port=$(free_port)
-  mkdir -p "$work/$mode"
-  cat >"$work/$mode.toml" <<TOML
-gateway = "steady_$mode"
-state_dir = "$work/$mode"
+  mkdir -p "$work/$name"
+  cat >"$work/$name.toml" <<TOML
+gateway = "steady_$name"
+state_dir = "$work/$name"
 [log]
 level = "error"
 [store]
@@ -66,37 +71,42 @@ api_key_file = "$work/api.key"
 url = "$url"
 interval_s = 1
 TOML
-  "$bin" --config "$work/$mode.toml" remote migrate >/dev/null
-  "$bin" --config "$work/$mode.toml" run 2>"$work/$mode.log" &
+  [ -z "$window" ] || printf '[aggregate]\nlate_window_s = %s\n' "$window" >>"$work/$name.toml"
+  "$bin" --config "$work/$name.toml" remote migrate >/dev/null
+  "$bin" --config "$work/$name.toml" run 2>"$work/$name.log" &
   agent_pid=$!
   local deadline=$((SECONDS + 30))
   until curl -sf "http://127.0.0.1:$port/status" >/dev/null; do
-    ((SECONDS < deadline)) || { echo "agent did not start; log:" >&2; cat "$work/$mode.log" >&2; exit 1; }
+    ((SECONDS < deadline)) || { echo "agent did not start; log:" >&2; cat "$work/$name.log" >&2; exit 1; }
     sleep 0.1
   done
-  python3 tests/bench/wear_baseline.py "$work/base-$mode.db" --rate "$rate" --seconds "$seconds" \
-    --synchronous "$mode" >"$work/$mode.base.json" &
+  python3 tests/bench/wear_baseline.py "$work/base-$name.db" --rate "$rate" --seconds "$seconds" \
+    --synchronous "$mode" >"$work/$name.base.json" &
   local base_pid=$!
   python3 tests/bench/steady_load.py --port "$port" --key-file "$work/api.key" --pid "$agent_pid" \
-    --rate "$rate" --seconds "$seconds" >"$work/$mode.load.json" ||
-    { echo "some POSTs failed ($mode); agent log:" >&2; tail -n 20 "$work/$mode.log" >&2; exit 1; }
+    --rate "$rate" --seconds "$seconds" >"$work/$name.load.json" ||
+    { echo "some POSTs failed ($name); agent log:" >&2; tail -n 20 "$work/$name.log" >&2; exit 1; }
   wait "$base_pid"
   kill -TERM "$agent_pid"
   wait "$agent_pid" || true
   agent_pid=""
-  echo "synchronous = $mode: agent $(cat "$work/$mode.load.json")"
-  echo "synchronous = $mode: baseline $(cat "$work/$mode.base.json")"
+  echo "$name: agent $(cat "$work/$name.load.json")"
+  echo "$name: baseline $(cat "$work/$name.base.json")"
 }
 
 echo "steady state: $rate readings/s over HTTP for $seconds s per mode, sync every second"
 run_mode full
 run_mode normal
+run_mode pruned 5
 
 python3 - "$work" "$rate" <<'PY'
 import json, sys
 work, rate = sys.argv[1], float(sys.argv[2])
-load = {m: json.load(open(f"{work}/{m}.load.json")) for m in ("full", "normal")}
-base = {m: json.load(open(f"{work}/{m}.base.json")) for m in ("full", "normal")}
+runs = ("full", "normal", "pruned")
+load = {m: json.load(open(f"{work}/{m}.load.json")) for m in runs}
+base = {m: json.load(open(f"{work}/{m}.base.json")) for m in runs}
+label = {"full": "synchronous = full", "normal": "synchronous = normal",
+         "pruned": "synchronous = full, late window keys pruned (late_window_s = 5)"}
 bad = []
 f = load["full"]
 at = f"at {f['rate']:,.0f} readings/s"
@@ -104,7 +114,7 @@ print(f"ROW|RSS of fieldsync run ingesting {rate:,.0f} readings/s (HTTP + sync):
       f"{f['rss_peak_kib'] / 1024:.1f} MiB ({at})|-|-")
 print(f"ROW|RSS of fieldsync run ingesting {rate:,.0f} readings/s (HTTP + sync): steady|"
       f"{f['rss_steady_kib'] / 1024:.1f} MiB (median of the second half)|-|-")
-for mode in ("full", "normal"):
+for mode in runs:
     l, b = load[mode], base[mode]
     per = l["window_write_bytes"] / max(l["window_accepted"], 1)
     ratio = per / b["bytes_per_row"] if b["bytes_per_row"] else float("nan")
@@ -114,7 +124,7 @@ for mode in ("full", "normal"):
     if l["pending_at_end"] > 5 * rate:
         note = f" (sync fell behind: {l['pending_at_end']:,.0f} pending at the end)"
         bad.append(mode)
-    print(f"ROW|bytes written per reading, insert + delete after upload, synchronous = {mode}|"
+    print(f"ROW|bytes written per reading, insert + delete after upload, {label[mode]}|"
           f"{per:.0f} B{note}|plain SQLite table, 100-row transactions, range delete: "
           f"{b['bytes_per_row']:.0f} B|{ratio:.2f} (aim <= 0.70)")
 if bad:

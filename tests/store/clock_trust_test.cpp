@@ -270,8 +270,13 @@ TEST(ClockTrust, UnsyncedReadingsWithoutBootTimeArePendingAndCountedAtOnce) {
 TEST(ClockTrust, DeletingAHeldRowForgetsItsHold) {
   auto store = Open();
   CHECK_TRUE(store->Commit(Batch({HeldFrame("dev1", kBaseTs, 10 * kMicrosPerSecond, 2)})));
-  // As drop_oldest does when the budget is reached.
-  CHECK_TRUE(store->database().Exec("DELETE FROM readings"));
+  // Removed through the store's one removal path, as drop_oldest does when the budget is reached.
+  std::vector<std::int64_t> held;
+  auto rows = store->database().Prepare("SELECT reading_id FROM held_readings");
+  CHECK_TRUE(rows.has_value());
+  while (*rows->Step()) held.push_back(rows->ColumnInt64(0));
+  LONGS_EQUAL(2, held.size());
+  CHECK_TRUE(store->DeleteUploaded(held));
   LONGS_EQUAL(0, Stats(*store).held_readings);
   clock.SetSynchronized(true);
   HeldRelease released = Release(*store);

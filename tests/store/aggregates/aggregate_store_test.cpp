@@ -491,8 +491,15 @@ TEST(AggregateStore, AReadingCannotLeaveTheOutboxBeforeItIsFolded) {
   core::TimeUs h = At("2026-11-22T10:00:00Z");
   Commit({MakeReading("d", "temp", h, 20.0), MakeReading("d", "temp", h + kMicrosPerSecond, 21.0)});
   LONGLONGS_EQUAL(2, *agg->UnfoldedCount());
-  // A path that deletes without settling fails, and the reading stays.
-  CHECK_FALSE(raw->database().Exec("DELETE FROM readings").has_value());
+  // A path that removes readings without settling fails (its transaction rolls back).
+  auto batch = raw->OldestPending(10);
+  store::Database& db = raw->database();
+  CHECK_TRUE(db.Exec("BEGIN").has_value());
+  auto removed = agg->Removed(db, {store::RemovedReading{batch->ids[0], 1, h, false}});
+  CHECK_TRUE(db.Exec("ROLLBACK").has_value());
+  CHECK_FALSE(removed.has_value());
+  CHECK(removed.error().code == core::Errc::kInternal);
+  CHECK(removed.error().message.find("before it is aggregated") != std::string::npos);
   LONGLONGS_EQUAL(2, raw->Stats()->pending_readings);
   // Every path of the store settles first, through the newest reading it removes.
   UploadOldest(1);
