@@ -207,22 +207,29 @@ core::Status Store::Impl::ForgetRemoved(const std::vector<RemovedReading>& remov
 }
 
 core::Expected<std::int64_t> Store::Impl::RemoveReadings(const std::vector<std::int64_t>& ids) {
+  // Forgotten a slice at a time: an upload's chunk of ids is 32,768 (uploader_readings.cpp).
+  constexpr std::size_t kSlice = 4096;
   std::vector<RemovedReading> removed;
-  removed.reserve(ids.size());
-  {
-    core::Expected<CachedStatement> remove =
-        db->Cached("DELETE FROM readings WHERE id = ?1 RETURNING id, series_id, ts, ts_source");
-    if (!remove) return remove.error();
-    for (std::int64_t id : ids) {
-      core::Status status = (*remove)->Bind(1, id);
-      if (status) status = CollectRemoved(**remove, removed);
-      if (!status) return status.error();
-      (*remove)->Reset();
+  removed.reserve(std::min(ids.size(), kSlice));
+  std::int64_t count = 0;
+  for (std::size_t from = 0; from < ids.size(); from += kSlice) {
+    removed.clear();
+    {
+      core::Expected<CachedStatement> remove =
+          db->Cached("DELETE FROM readings WHERE id = ?1 RETURNING id, series_id, ts, ts_source");
+      if (!remove) return remove.error();
+      for (std::size_t i = from; i < std::min(ids.size(), from + kSlice); ++i) {
+        core::Status status = (*remove)->Bind(1, ids[i]);
+        if (status) status = CollectRemoved(**remove, removed);
+        if (!status) return status.error();
+        (*remove)->Reset();
+      }
     }
+    core::Status status = ForgetRemoved(removed);
+    if (!status) return status.error();
+    count += static_cast<std::int64_t>(removed.size());
   }
-  core::Status status = ForgetRemoved(removed);
-  if (!status) return status.error();
-  return static_cast<std::int64_t>(removed.size());
+  return count;
 }
 
 core::Status Store::DeleteUploaded(const std::vector<std::int64_t>& ids) {
