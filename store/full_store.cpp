@@ -73,10 +73,10 @@ core::Expected<std::int64_t> Store::Impl::DropOldest(std::int64_t max_id, std::i
   }
   std::vector<RemovedReading> removed;
   {
-    core::Expected<CachedStatement> drop = db->Cached(
-        "DELETE FROM readings WHERE id IN "
-        "(SELECT id FROM readings WHERE id <= ?1 ORDER BY id LIMIT ?2) RETURNING id, series_id, "
-        "ts");
+    core::Expected<CachedStatement> drop =
+        db->Cached(std::string("DELETE FROM readings WHERE id IN "
+                               "(SELECT id FROM readings WHERE id <= ?1 ORDER BY id LIMIT ?2)") +
+                   kRemovedColumns);
     if (!drop) return drop.error();
     status = (*drop)->Bind(1, max_id);
     if (status) status = (*drop)->Bind(2, count);

@@ -216,7 +216,7 @@ core::Expected<std::int64_t> Store::Impl::RemoveReadings(const std::vector<std::
     removed.clear();
     {
       core::Expected<CachedStatement> remove =
-          db->Cached("DELETE FROM readings WHERE id = ?1 RETURNING id, series_id, ts, ts_source");
+          db->Cached(std::string("DELETE FROM readings WHERE id = ?1") + kRemovedColumns);
       if (!remove) return remove.error();
       for (std::size_t i = from; i < std::min(ids.size(), from + kSlice); ++i) {
         core::Status status = (*remove)->Bind(1, ids[i]);

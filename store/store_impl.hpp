@@ -86,8 +86,10 @@ struct Store::Impl {
                            std::optional<std::int64_t> held_boot, FrameInsert& counts);
   core::Expected<std::int64_t> SeriesId(const core::Reading& reading);
   void ForgetSeriesSince(std::size_t mark);
-  // Steps `remove`, a DELETE FROM readings ... RETURNING id, series_id, ts, ts_source, to its
-  // end and appends what it deleted to `removed`.
+  // What a DELETE FROM readings returns for CollectRemoved: append it to the statement.
+  static constexpr const char* kRemovedColumns = " RETURNING id, series_id, ts, ts_source";
+  // Steps `remove`, a DELETE FROM readings ending in kRemovedColumns, to its end and appends
+  // what it deleted to `removed`.
   static core::Status CollectRemoved(Statement& remove, std::vector<RemovedReading>& removed);
   // Readings just deleted: a held one's held_readings row goes, and they are handed to the
   // observer, which keeps the keys of its late window; without one, every key of theirs goes.

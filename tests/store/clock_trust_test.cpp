@@ -267,6 +267,28 @@ TEST(ClockTrust, UnsyncedReadingsWithoutBootTimeArePendingAndCountedAtOnce) {
   LONGS_EQUAL(1, Stats(*store).clock_unsynced);
 }
 
+TEST(ClockTrust, HeldReadingsDroppedToMakeRoomForgetTheirHold) {
+  StoreOptions options;
+  options.max_mb = 1;
+  options.on_full = OnFull::kDropOldest;
+  auto opened = Store::Open(dir.path(), options, clock);
+  CHECK_TRUE(opened.has_value());
+  auto store = std::move(*opened);
+  store->SetObserver(&observer);
+  CHECK_TRUE(store->Commit(Batch({HeldFrame("dev1", kBaseTs, 10 * kMicrosPerSecond, 2)})));
+  // Several times what fits in 1 MiB: the held readings, the oldest, are dropped first.
+  for (int b = 0; b < 60; ++b) {
+    IngestBatch batch = MakeBatch("in", 100, kBaseTs + (b + 1) * 100 * kMicrosPerSecond, 7);
+    CHECK_TRUE(store->Commit(batch).has_value());
+  }
+  CHECK(Stats(*store).dropped > 0);
+  LONGS_EQUAL(0, Stats(*store).held_readings);
+  LONGS_EQUAL(0, store->database().QueryInt64("SELECT count(*) FROM held_readings")->value_or(-1));
+  std::size_t held = 0;
+  for (const RemovedReading& r : observer.removed) held += r.held ? 1 : 0;
+  LONGS_EQUAL(2, held);  // the observer was told which ones were held
+}
+
 TEST(ClockTrust, DeletingAHeldRowForgetsItsHold) {
   auto store = Open();
   CHECK_TRUE(store->Commit(Batch({HeldFrame("dev1", kBaseTs, 10 * kMicrosPerSecond, 2)})));
