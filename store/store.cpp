@@ -259,11 +259,12 @@ core::Status Store::DeleteUploaded(const std::vector<std::int64_t>& ids) {
 core::Expected<std::optional<core::TimeUs>> Store::Impl::OldestPendingTs() {
   if (!pending_floor) {
     // Unknown: one pass over the outbox, which is small whenever the sync keeps up. From then
-    // on the floor saves it.
+    // on the floor saves it; an empty outbox leaves it unknown, since readings may arrive
+    // through another connection of the store, whose inserts do not lower this one's floor.
     core::Expected<std::optional<std::int64_t>> oldest =
         db->QueryInt64("SELECT min(ts) FROM readings WHERE ts_source <> 3");
     if (!oldest) return oldest.error();
-    pending_floor = oldest->value_or(INT64_MAX);
+    pending_floor = *oldest;
     return *oldest;
   }
   // The first pending key at or after the floor, stepping over the keys of readings uploaded
@@ -277,12 +278,10 @@ core::Expected<std::optional<core::TimeUs>> Store::Impl::OldestPendingTs() {
   core::Expected<bool> found = (*first)->Step();
   if (!found) return found.error();
   if (!*found) {
-    // Nothing pending at or after the floor: the next insert lowers it from the newest key.
-    core::Expected<std::optional<std::int64_t>> newest =
-        db->QueryInt64("SELECT max(ts) FROM reading_keys");
-    if (!newest) return newest.error();
-    pending_floor = newest->value_or(INT64_MAX);
-    return std::optional<core::TimeUs>();
+    // Nothing pending at or after the floor: unknown again (the outbox is empty, or another
+    // connection stored readings below the floor), found from the outbox next time.
+    pending_floor.reset();
+    return OldestPendingTs();
   }
   pending_floor = (*first)->ColumnInt64(0);
   return pending_floor;

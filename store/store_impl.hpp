@@ -52,8 +52,10 @@ struct Store::Impl {
   std::int64_t id_floor = 0;
   // A ts at or below the oldest pending (not held) reading's, so that Stats finds that reading
   // without stepping over the late window's older keys (reading_keys holds both); nullopt:
-  // unknown, found from the outbox. Lowered by every insert (a rolled-back one only costs a
-  // longer search), raised by Stats, forgotten by paths that move keys (release, retry).
+  // unknown, found from the outbox. Lowered by every insert on this connection (a rolled-back
+  // one only costs a longer search), raised by Stats, forgotten by paths that move keys
+  // (release, retry). Another connection's late insert below it goes unseen until the outbox
+  // has nothing at or above the floor.
   std::optional<core::TimeUs> pending_floor;
   // The ts of the oldest pending (not held) reading, nullopt when none. Moves pending_floor.
   core::Expected<std::optional<core::TimeUs>> OldestPendingTs();

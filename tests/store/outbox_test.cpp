@@ -125,3 +125,26 @@ TEST(Outbox, OldestTsIsThatOfTheOldestPendingReadingWhateverKeysAreKeptBeforeIt)
   CHECK_TRUE(store->Commit(MakeBatch("in", 1, kBaseTs - 20 * kMicrosPerSecond, 1)));
   LONGLONGS_EQUAL(kBaseTs - 20 * kMicrosPerSecond, *oldest());
 }
+
+TEST(Outbox, OldestTsIsRightOnAConnectionThatDoesNotStoreTheReadings) {
+  // As the sync loop's own connection reads what the ingest connection stores.
+  auto opened = Store::Open(dir.path(), StoreOptions{}, clock);
+  CHECK_TRUE(opened.has_value());
+  std::unique_ptr<Store> reader = std::move(*opened);
+  auto oldest = [&]() {
+    auto stats = reader->Stats();
+    CHECK_TRUE(stats.has_value());
+    return stats->oldest_pending_ts;
+  };
+  CHECK_FALSE(oldest().has_value());
+  CHECK_TRUE(store->Commit(MakeBatch("in", 3, kBaseTs, 1)).has_value());
+  LONGLONGS_EQUAL(kBaseTs, *oldest());
+  auto first = store->OldestPending(1);
+  CHECK_TRUE(store->DeleteUploaded(first->ids));
+  LONGLONGS_EQUAL(kBaseTs + kMicrosPerSecond, *oldest());
+  // A late reading stored below the reader's floor is found once nothing is pending above it.
+  auto rest = store->OldestPending(10);
+  CHECK_TRUE(store->DeleteUploaded(rest->ids));
+  CHECK_TRUE(store->Commit(MakeBatch("in", 1, kBaseTs - 60 * kMicrosPerSecond, 1)).has_value());
+  LONGLONGS_EQUAL(kBaseTs - 60 * kMicrosPerSecond, *oldest());
+}
