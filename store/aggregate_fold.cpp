@@ -152,6 +152,10 @@ core::Status AggregateStore::Removed(Database&, const std::vector<RemovedReading
   // agg_removed: how many readings of each series and quarter hour are no longer local.
   std::map<std::pair<std::int64_t, std::int64_t>, std::int64_t> quarters;
   std::unordered_map<std::int64_t, std::optional<core::TimeUs>> anchors;
+  auto forget = db_->Cached(
+      "DELETE FROM reading_keys WHERE ts = ?2 AND series_id = ?1 AND reading_id = ?3 AND "
+      "(aside <> 0 OR ?4 = 0)");
+  if (!forget) return forget.error();
   for (const RemovedReading& r : removed) {
     if (!r.held && r.id > *through) {
       return core::MakeError(
@@ -172,11 +176,7 @@ core::Status AggregateStore::Removed(Database&, const std::vector<RemovedReading
     // series without one keeps every such key until its first fold sets it), untouched; any
     // other key goes with its reading.
     const bool in_window = !anchor->second || r.ts >= *anchor->second;
-    core::Status s = db_->Run(
-        "DELETE FROM reading_keys WHERE ts = ?2 AND series_id = ?1 AND reading_id = ?3 AND "
-        "(aside <> 0 OR ?4 = 0)",
-        {r.series_id, r.ts, r.id, in_window ? 1 : 0});
-    if (!s) return s;
+    if (auto s = (*forget)->Run({r.series_id, r.ts, r.id, in_window ? 1 : 0}); !s) return s;
   }
   for (const auto& [key, n] : quarters) {
     core::Status s = db_->Run(

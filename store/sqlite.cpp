@@ -109,6 +109,18 @@ core::Status Statement::Run() {
   }
 }
 
+core::Status Statement::Run(std::initializer_list<std::int64_t> values) {
+  int index = 1;
+  core::Status status = core::Ok();
+  for (std::int64_t value : values) {
+    status = Bind(index++, value);
+    if (!status) break;
+  }
+  if (status) status = Run();
+  Reset();
+  return status;
+}
+
 void Statement::Reset() {
   sqlite3_reset(stmt_);
   sqlite3_clear_bindings(stmt_);
@@ -191,11 +203,7 @@ core::Expected<CachedStatement> Database::Cached(std::string_view sql) {
 core::Status Database::Run(std::string_view sql, std::initializer_list<std::int64_t> values) {
   core::Expected<CachedStatement> stmt = Cached(sql);
   if (!stmt) return stmt.error();
-  int index = 1;
-  for (std::int64_t value : values) {
-    if (core::Status status = (*stmt)->Bind(index++, value); !status) return status;
-  }
-  return (*stmt)->Run();
+  return (*stmt)->Run(values);
 }
 
 core::Expected<std::optional<std::int64_t>> Database::QueryInt64(const std::string& sql) {

@@ -48,6 +48,9 @@ class Statement {
   core::Expected<bool> Step();
   // Steps to completion, for statements that return no rows.
   core::Status Run();
+  // Binds ?1, ?2, ... to `values` in order, runs, and resets: one use of a statement that a
+  // loop keeps.
+  core::Status Run(std::initializer_list<std::int64_t> values);
   // Makes the statement runnable again and clears its bindings. Never fails: an error of the
   // previous step was already reported by Step.
   void Reset();

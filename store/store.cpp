@@ -177,11 +177,11 @@ core::Status Store::Impl::CollectRemoved(Statement& remove, std::vector<RemovedR
 }
 
 core::Status ForgetKeys(Database& db, const std::vector<RemovedReading>& removed) {
+  core::Expected<CachedStatement> forget =
+      db.Cached("DELETE FROM reading_keys WHERE ts = ?2 AND series_id = ?1 AND reading_id = ?3");
+  if (!forget) return forget.error();
   for (const RemovedReading& r : removed) {
-    core::Status status =
-        db.Run("DELETE FROM reading_keys WHERE ts = ?2 AND series_id = ?1 AND reading_id = ?3",
-               {r.series_id, r.ts, r.id});
-    if (!status) return status;
+    if (core::Status status = (*forget)->Run({r.series_id, r.ts, r.id}); !status) return status;
   }
   return core::Ok();
 }

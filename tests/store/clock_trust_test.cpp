@@ -268,12 +268,8 @@ TEST(ClockTrust, UnsyncedReadingsWithoutBootTimeArePendingAndCountedAtOnce) {
 }
 
 TEST(ClockTrust, HeldReadingsDroppedToMakeRoomForgetTheirHold) {
-  StoreOptions options;
-  options.max_mb = 1;
-  options.on_full = OnFull::kDropOldest;
-  auto opened = Store::Open(dir.path(), options, clock);
-  CHECK_TRUE(opened.has_value());
-  auto store = std::move(*opened);
+  auto store = OpenOneMebibyteStore(dir.path(), clock, OnFull::kDropOldest);
+  CHECK(store != nullptr);
   store->SetObserver(&observer);
   CHECK_TRUE(store->Commit(Batch({HeldFrame("dev1", kBaseTs, 10 * kMicrosPerSecond, 2)})));
   // Several times what fits in 1 MiB: the held readings, the oldest, are dropped first.

@@ -27,12 +27,9 @@ constexpr std::int64_t kMaxBytes = 1024 * 1024;
 
 std::unique_ptr<Store> OpenSmall(const TempDir& dir, fieldsync::core::Clock& clock,
                                  OnFull on_full) {
-  StoreOptions options;
-  options.max_mb = 1;
-  options.on_full = on_full;
-  auto store = Store::Open(dir.path(), options, clock);
-  CHECK_TRUE(store.has_value());
-  return std::move(*store);
+  auto store = OpenOneMebibyteStore(dir.path(), clock, on_full);
+  CHECK(store != nullptr);
+  return store;
 }
 
 std::int64_t FileSize(const std::string& path) {

@@ -304,12 +304,9 @@ TEST(FrameCounts, EachFrameReportsItsOwnAcceptedAndDuplicates) {
 }
 
 TEST(FrameCounts, RefusedFramesAreMarkedAndCountNothing) {
-  StoreOptions options;
-  options.max_mb = 1;
-  options.on_full = OnFull::kRejectNew;
-  auto opened = Store::Open(dir.path(), options, clock);
-  CHECK_TRUE(opened.has_value());
-  Store& store = **opened;
+  auto opened = fieldsync::testing::OpenOneMebibyteStore(dir.path(), clock, OnFull::kRejectNew);
+  CHECK(opened != nullptr);
+  Store& store = *opened;
   // Frames of 50 readings until the budget refuses one; the refused ones report nothing stored.
   bool refused_seen = false;
   for (int round = 0; round < 400 && !refused_seen; ++round) {

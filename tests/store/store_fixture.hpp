@@ -2,9 +2,11 @@
 // Builders shared by the store tests.
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "core/clock.hpp"
 #include "core/reading.hpp"
 #include "core/time.hpp"
 #include "store/store.hpp"
@@ -43,6 +45,17 @@ inline store::IngestBatch MakeBatch(const std::string& input, int frames, core::
     batch.frames.push_back(MakeFrame("dev1", first_ts + f * core::kMicrosPerSecond, metrics));
   }
   return batch;
+}
+
+// A store of 1 MiB (max_mb = 1) in `dir` with the given on_full policy; null if it cannot open.
+inline std::unique_ptr<store::Store> OpenOneMebibyteStore(const std::string& dir,
+                                                          core::Clock& clock,
+                                                          store::OnFull on_full) {
+  store::StoreOptions options;
+  options.max_mb = 1;
+  options.on_full = on_full;
+  auto opened = store::Store::Open(dir, options, clock);
+  return opened ? std::move(*opened) : nullptr;
 }
 
 }  // namespace fieldsync::testing
